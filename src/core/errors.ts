@@ -1,0 +1,53 @@
+// One catalog of error codes (fastify's lib/errors.js, Orthanc's ErrorCodes.json).
+// Edges translate: http/ maps `http`, dimse-server/ answers `dimse`. Every code is documented
+// in docs/errors.md (a test checks it). Messages never carry patient data: UIDs and ids only.
+
+export interface ErrorSpec {
+  /** HTTP status an edge answers with. */
+  readonly http: number;
+  /** DIMSE status a service answers with (PS3.7 Annex C). */
+  readonly dimse: number;
+  /** Whether trying again later may succeed. */
+  readonly retryable: boolean;
+  readonly text: string;
+}
+
+export const ERRORS = {
+  DICOM_PARSE: { http: 400, dimse: 0xc000, retryable: false, text: 'Malformed DICOM data' },
+  DICOM_UNSUPPORTED_TS: { http: 415, dimse: 0xc000, retryable: false, text: 'Unsupported transfer syntax' },
+  DICOM_ENCODE: { http: 500, dimse: 0xc000, retryable: false, text: 'Cannot encode DICOM value' },
+  DICOM_MISSING_UID: { http: 400, dimse: 0xc000, retryable: false, text: 'Required UID missing from dataset' },
+  STORE_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Object store unavailable' },
+  STORE_NOT_FOUND: { http: 404, dimse: 0xa801, retryable: false, text: 'Object not found in store' },
+  INDEX_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Index database unavailable' },
+  INDEX_DUPLICATE: { http: 409, dimse: 0xa900, retryable: false, text: 'Duplicate SOP Instance UID rejected' },
+  INDEX_NOT_FOUND: { http: 404, dimse: 0xc000, retryable: false, text: 'Resource not found' },
+  QUERY_INVALID: { http: 400, dimse: 0xa900, retryable: false, text: 'Invalid query' },
+  CONFIG_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid configuration' },
+  CONFIG_SECRET: { http: 500, dimse: 0xc000, retryable: false, text: 'Secret reference cannot be resolved' },
+  IMPORT_UNREADABLE: { http: 400, dimse: 0xc000, retryable: false, text: 'Input cannot be read' },
+  CLI_USAGE: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid command line' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A failure at a boundary (I/O, peer, bad input). Expected outcomes are values, not errors. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, opts: { detail?: string; cause?: unknown } = {}) {
+    super(opts.detail ? `${ERRORS[code].text}: ${opts.detail}` : ERRORS[code].text, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.detail = opts.detail;
+  }
+
+  get spec(): ErrorSpec {
+    return ERRORS[this.code];
+  }
+}
+
+export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
+  return e instanceof AppError && (code === undefined || e.code === code);
+}
