@@ -27,6 +27,19 @@ export const ERRORS = {
   CONFIG_SECRET: { http: 500, dimse: 0xc000, retryable: false, text: 'Secret reference cannot be resolved' },
   IMPORT_UNREADABLE: { http: 400, dimse: 0xc000, retryable: false, text: 'Input cannot be read' },
   CLI_USAGE: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid command line' },
+  DIMSE_ABORTED: { http: 502, dimse: 0xa700, retryable: true, text: 'DICOM association aborted' },
+  DIMSE_ASSOCIATION_REJECTED: { http: 502, dimse: 0xa700, retryable: true, text: 'DICOM association rejected by peer' },
+  DIMSE_COMMAND_INVALID: { http: 502, dimse: 0xc000, retryable: false, text: 'Malformed DIMSE command set' },
+  DIMSE_CONNECT: { http: 502, dimse: 0xa702, retryable: true, text: 'Cannot connect to DICOM peer' },
+  DIMSE_NO_CONTEXT: { http: 502, dimse: 0x0122, retryable: false, text: 'No accepted presentation context for SOP class' },
+  DIMSE_PDU_INVALID: { http: 502, dimse: 0xc000, retryable: false, text: 'Malformed or unexpected PDU' },
+  DIMSE_PEER_FAILURE: { http: 502, dimse: 0xc000, retryable: false, text: 'DICOM peer answered with a failure status' },
+  DIMSE_STATE: { http: 500, dimse: 0xc000, retryable: false, text: 'Operation not allowed in the association state' },
+  DIMSE_TIMEOUT: { http: 504, dimse: 0xa700, retryable: true, text: 'DICOM peer timed out' },
+  DEID_PROJECT_UNKNOWN: { http: 400, dimse: 0xc000, retryable: false, text: 'Unknown de-identification project' },
+  DEID_PROJECT_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid de-identification project settings' },
+  KEYS_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Pseudonym key database unavailable' },
+  KEYS_IMPORT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid pseudonym mapping file' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

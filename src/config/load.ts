@@ -1,0 +1,163 @@
+// Reads the one config file (JSON or YAML), lays it over the defaults, applies command-line
+// overrides, validates everything at once and returns a deep-frozen ResolvedConfig.
+// No module reads configuration by itself: main.ts hands each constructor its slice.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from '../core/errors.ts';
+import { defaultConfig, type ResolvedConfig } from './schema.ts';
+import { isSecretRef, resolveSecret } from './secrets.ts';
+
+type Json = Record<string, unknown>;
+
+const ENUMS: Record<string, readonly string[]> = {
+  'storage.duplicates': ['keep-first', 'overwrite'],
+  'index.kind': ['sqlite', 'postgres'],
+  'log.level': ['debug', 'info', 'warn', 'error', 'silent'],
+};
+const SECRET_PATHS = new Set(['postgres.url']);
+/** Objects whose keys are free (validated by the module that owns them). */
+const FREE_OBJECTS = new Set(['projects']);
+
+export interface LoadOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Dotted-path overrides from flags, e.g. { 'dicom.port': 0 }; they win over the file. */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  const config = defaultConfig() as unknown as Json;
+  if (opts.file !== undefined) {
+    const fromFile = readConfigFile(opts.file);
+    merge(config, fromFile, '', problems, env);
+  }
+  for (const [path, value] of Object.entries(opts.overrides ?? {})) {
+    if (value === undefined) continue;
+    setPath(config, path, value);
+  }
+  validateValues(config as unknown as ResolvedConfig, problems);
+  if (problems.length > 0) {
+    throw new AppError('CONFIG_INVALID', { detail: `${opts.file ?? 'configuration'}:\n  - ${problems.join('\n  - ')}` });
+  }
+  const resolved = config as unknown as ResolvedConfig;
+  resolved.dataDir = resolve(resolved.dataDir);
+  if (resolved.dev) resolved.auth.enabled = false;
+  return deepFreeze(resolved);
+}
+
+function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AppError('CONFIG_INVALID', { detail: `cannot read config file ${file}`, cause });
+  }
+  try {
+    const parsed: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be an object');
+    return parsed as Json;
+  } catch (cause) {
+    throw new AppError('CONFIG_INVALID', { detail: `${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(cause as Error).message}`, cause });
+  }
+}
+
+/** Lays `src` over `dst`, checking each key exists in the defaults and has the default's type. */
+function merge(dst: Json, src: Json, prefix: string, problems: string[], env: NodeJS.ProcessEnv): void {
+  for (const [key, value] of Object.entries(src)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!(key in dst)) {
+      problems.push(`unknown key "${path}"`);
+      continue;
+    }
+    const current = dst[key];
+    if (SECRET_PATHS.has(path)) {
+      if (value === null) dst[key] = null;
+      else if (!isSecretRef(value)) problems.push(`"${path}" must be a secret reference "env:NAME" or "file:/path", never the secret itself`);
+      else {
+        try {
+          dst[key] = resolveSecret(value, env);
+        } catch (e) {
+          problems.push(`"${path}": ${(e as Error).message}`);
+        }
+      }
+      continue;
+    }
+    if (FREE_OBJECTS.has(path)) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) problems.push(`"${path}" must be an object`);
+      else dst[key] = value;
+      continue;
+    }
+    if (isPlainObject(current)) {
+      if (!isPlainObject(value)) problems.push(`"${path}" must be an object`);
+      else merge(current, value, path, problems, env);
+      continue;
+    }
+    const want = Array.isArray(current) ? 'array' : typeof current;
+    const got = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+    if (want !== got) {
+      problems.push(`"${path}" must be ${want === 'array' ? 'a list' : `a ${want}`}, got ${got}`);
+      continue;
+    }
+    dst[key] = value;
+  }
+}
+
+function validateValues(c: ResolvedConfig, problems: string[]): void {
+  for (const [path, allowed] of Object.entries(ENUMS)) {
+    const v = getPath(c as unknown as Json, path);
+    if (!allowed.includes(v as string)) problems.push(`"${path}" must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  }
+  for (const path of ['dicom.port', 'http.port']) {
+    const v = getPath(c as unknown as Json, path);
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) problems.push(`"${path}" must be an integer 0-65535 (0 picks a free port)`);
+  }
+  checkAet(c.dicom.aet, 'dicom.aet', problems);
+  if (!Number.isInteger(c.dicom.maxPduLength) || c.dicom.maxPduLength < 4096) problems.push('"dicom.maxPduLength" must be an integer >= 4096');
+  for (const key of ['artimTimeoutSeconds', 'idleTimeoutSeconds', 'maxAssociations'] as const) {
+    if (!(c.dicom[key] > 0)) problems.push(`"dicom.${key}" must be a positive number`);
+  }
+  c.dicom.allowedCallingAets.forEach((a, i) => checkAet(a, `dicom.allowedCallingAets[${i}]`, problems));
+  c.dicom.peers.forEach((p, i) => {
+    const where = `dicom.peers[${i}]`;
+    if (!isPlainObject(p)) return problems.push(`"${where}" must be an object {aet, host, port}`);
+    checkAet(p.aet, `${where}.aet`, problems);
+    if (typeof p.host !== 'string' || p.host === '') problems.push(`"${where}.host" must be a host name or address`);
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) problems.push(`"${where}.port" must be an integer 1-65535`);
+    for (const k of Object.keys(p)) if (!['aet', 'host', 'port'].includes(k)) problems.push(`unknown key "${where}.${k}"`);
+  });
+  if (c.index.kind === 'postgres' && c.postgres.url === null) problems.push('"index.kind" is postgres but "postgres.url" is not set (e.g. "env:DICOMGATE_PG_URL")');
+}
+
+function checkAet(v: unknown, path: string, problems: string[]): void {
+  // PS3.5 AE VR: 1-16 characters of the default repertoire, no backslash or control characters.
+  if (typeof v !== 'string' || !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(v) || v.trim() === '') {
+    problems.push(`"${path}" must be an AE title of 1-16 printable characters without "\\" (got ${JSON.stringify(v)})`);
+  }
+}
+
+function isPlainObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function getPath(obj: Json, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Json | undefined)?.[k], obj);
+}
+
+function setPath(obj: Json, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] as Json;
+  o[keys[keys.length - 1]] = value;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o) && (isPlainObject(o) || Array.isArray(o))) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

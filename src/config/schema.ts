@@ -1,0 +1,107 @@
+// The one typed configuration schema. Every key has a default here; docs/configuration.md
+// documents each of them (a test checks that every key path below appears there).
+import type { Secret } from '../core/secret.ts';
+
+export interface PeerConfig {
+  /** AE title of the remote node. */
+  aet: string;
+  host: string;
+  port: number;
+}
+
+export interface DicomConfig {
+  /** Our AE title (called AE that peers must use). */
+  aet: string;
+  /** DICOM port; 0 picks a free port. */
+  port: number;
+  /** Longest P-DATA PDU we accept; also what we advertise. */
+  maxPduLength: number;
+  /** Seconds to wait for an A-ASSOCIATE-RQ / A-RELEASE-RP (PS3.8 ARTIM). */
+  artimTimeoutSeconds: number;
+  /** Seconds without any PDU before the association is aborted. */
+  idleTimeoutSeconds: number;
+  /** Associations served at once; more are rejected (transient, local limit exceeded). */
+  maxAssociations: number;
+  /** Calling AE titles allowed to associate; empty allows any. */
+  allowedCallingAets: string[];
+  /** Storage SOP Class UIDs accepted; empty accepts any storage SOP class. */
+  storageSopClasses: string[];
+  /** Known peers, destinations of C-MOVE and of `send`. */
+  peers: PeerConfig[];
+}
+
+export interface HttpConfig {
+  /** HTTP port; 0 picks a free port. */
+  port: number;
+}
+
+export interface StorageConfig {
+  /** What a second instance with a known SOP Instance UID does. */
+  duplicates: 'keep-first' | 'overwrite';
+}
+
+export interface IndexConfig {
+  /** 'sqlite' keeps the index in <dataDir>/index.sqlite; 'postgres' uses `postgres.url`. */
+  kind: 'sqlite' | 'postgres';
+}
+
+export interface PostgresConfig {
+  /** Connection string as a secret reference, e.g. "env:DICOMGATE_PG_URL". */
+  url: Secret | null;
+  /** Schema holding dicomgate's tables. */
+  schema: string;
+}
+
+export interface AuthConfig {
+  /** Require login on every HTTP route and user identity on DIMSE. Off only with --dev. */
+  enabled: boolean;
+}
+
+export interface LogConfig {
+  level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export interface ResolvedConfig {
+  /** Folder holding the index, the blobs and the key database. */
+  dataDir: string;
+  /** Address the DICOM and HTTP servers bind to. */
+  host: string;
+  /** Development mode: authentication off, verbose errors. */
+  dev: boolean;
+  dicom: DicomConfig;
+  http: HttpConfig;
+  storage: StorageConfig;
+  index: IndexConfig;
+  postgres: PostgresConfig;
+  auth: AuthConfig;
+  log: LogConfig;
+  /** De-identification projects by name (see docs/configuration.md); validated by the deid module. */
+  projects: Record<string, unknown>;
+}
+
+/** Defaults; `npm start` runs on exactly these. */
+export function defaultConfig(): ResolvedConfig {
+  return {
+    dataDir: './data',
+    host: '0.0.0.0',
+    dev: false,
+    dicom: {
+      aet: 'DICOMGATE',
+      port: 4242,
+      maxPduLength: 262144,
+      artimTimeoutSeconds: 30,
+      idleTimeoutSeconds: 300,
+      maxAssociations: 64,
+      allowedCallingAets: [],
+      storageSopClasses: [],
+      peers: [],
+    },
+    http: { port: 8042 },
+    storage: { duplicates: 'keep-first' },
+    index: { kind: 'sqlite' },
+    postgres: { url: null, schema: 'dicomgate' },
+    auth: { enabled: true },
+    log: { level: 'info' },
+    projects: {},
+  };
+}

@@ -1,0 +1,44 @@
+// The BlobStore port: where the bytes of each stored DICOM file live. The index holds only the key.
+// Keys are opaque, random and free of patient data (they end up in paths, logs and URLs).
+import type { Readable } from 'node:stream';
+
+/**
+ * An object being written. Nothing is visible under `key` until `commit()` resolves, and after
+ * it resolves the bytes are durable (fsync'd file and directory entry): callers may then record
+ * the key in the index and report the object stored.
+ */
+export interface BlobWriter {
+  /** The key the blob will have once committed; chosen at open so the temp file sits beside its final name. */
+  readonly key: string;
+  /** Bytes written so far. */
+  readonly size: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Reads back everything written so far (for parsing a streamed object before committing it). */
+  readStaged(): Promise<Buffer>;
+  /** Makes the blob durable and visible under `key`; returns the key. */
+  commit(): Promise<string>;
+  /** Drops the staged bytes. Safe to call after a failed write or twice. */
+  abort(): Promise<void>;
+}
+
+export interface BlobStore {
+  /** Starts a streamed write, e.g. C-STORE data fragments as they arrive. */
+  open(): Promise<BlobWriter>;
+  /** Writes a whole object (chunks are concatenated) durably; returns its new key. */
+  put(data: Uint8Array | readonly Uint8Array[]): Promise<string>;
+  /** The whole object. Throws AppError STORE_NOT_FOUND when the key is unknown. */
+  get(key: string): Promise<Buffer>;
+  /** The object as a stream (for WADO / C-GET of large files). Errors with STORE_NOT_FOUND. */
+  createReadStream(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  /** Removes the object; unknown keys are ignored so deletes can be retried. */
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Random blob keys: 32 lowercase hex digits (128 random bits). */
+export const BLOB_KEY_PATTERN = /^[0-9a-f]{32}$/;
+
+export function isBlobKey(key: string): boolean {
+  return BLOB_KEY_PATTERN.test(key);
+}

@@ -1,0 +1,105 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { isAppError } from '../../src/core/errors.ts';
+import { isBlobKey, type BlobStore } from '../../src/storage/blob-store.ts';
+import { FsBlobStore } from '../../src/storage/fs-blob-store.ts';
+import { MemoryBlobStore } from '../../src/storage/memory-blob-store.ts';
+
+function contract(name: string, make: () => Promise<BlobStore>) {
+  describe(`BlobStore contract: ${name}`, () => {
+    let store: BlobStore;
+    before(async () => {
+      store = await make();
+    });
+
+    it('put then get returns the same bytes under a random, PHI-free key', async () => {
+      const key = await store.put([Buffer.from('hello '), Buffer.from('world')]);
+      assert.ok(isBlobKey(key), key);
+      assert.equal((await store.get(key)).toString(), 'hello world');
+      assert.equal(await text(store.createReadStream(key)), 'hello world');
+      assert.ok(await store.exists(key));
+      assert.notEqual(await store.put(Buffer.from('hello world')), key, 'keys are random, not content hashes');
+    });
+
+    it('a writer is invisible until commit, and abort leaves nothing', async () => {
+      const w = await store.open();
+      await w.write(Buffer.from('abc'));
+      await w.write(Buffer.from('def'));
+      assert.equal(w.size, 6);
+      assert.equal((await w.readStaged()).toString(), 'abcdef');
+      assert.equal(await store.exists(w.key), false);
+      assert.equal(await w.commit(), w.key);
+      assert.equal((await store.get(w.key)).toString(), 'abcdef');
+
+      const a = await store.open();
+      await a.write(Buffer.from('x'));
+      await a.abort();
+      await a.abort();
+      assert.equal(await store.exists(a.key), false);
+      await assert.rejects(a.write(Buffer.from('y')), (e) => isAppError(e, 'STORE_UNAVAILABLE'));
+    });
+
+    it('get of an unknown or malformed key is STORE_NOT_FOUND; delete is idempotent', async () => {
+      await assert.rejects(store.get('0'.repeat(32)), (e) => isAppError(e, 'STORE_NOT_FOUND'));
+      await assert.rejects(store.get('../../etc/passwd'), (e) => isAppError(e, 'STORE_NOT_FOUND'));
+      await assert.rejects(text(store.createReadStream('f'.repeat(32))), (e) => isAppError(e, 'STORE_NOT_FOUND'));
+      assert.equal(await store.exists('../x'), false);
+      const key = await store.put(Buffer.from('gone'));
+      await store.delete(key);
+      await store.delete(key);
+      assert.equal(await store.exists(key), false);
+    });
+  });
+}
+
+contract('memory', async () => new MemoryBlobStore());
+
+describe('FsBlobStore', () => {
+  let root: string;
+  let store: FsBlobStore;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'dg-blob-'));
+    store = await FsBlobStore.create(join(root, 'blobs'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  contract('fs', async () => FsBlobStore.create(join(root, 'contract')));
+
+  it('lays blobs out as ab/cd/<key> and stages temp files in the same folder', async () => {
+    const w = await store.open();
+    await w.write(Buffer.from('staged'));
+    const temps = await store.listTemporaryFiles();
+    assert.equal(temps.length, 1);
+    const final = store.pathFor(w.key);
+    assert.equal(relative(store.root, final).split(sep).join('/'), `${w.key.slice(0, 2)}/${w.key.slice(2, 4)}/${w.key}`);
+    assert.equal(join(temps[0], '..'), join(final, '..'), 'temp file sits beside its final name (atomic rename)');
+    assert.deepEqual(await store.listKeys(), [], 'a staged file is not a key');
+    await w.commit();
+    assert.deepEqual(await store.listTemporaryFiles(), []);
+    assert.deepEqual(await store.listKeys(), [w.key]);
+    assert.equal((await stat(final)).size, 6);
+  });
+
+  it('sweeps stale temp files and keeps committed blobs', async () => {
+    const w = await store.open();
+    await w.write(Buffer.from('left behind by a crash'));
+    assert.equal(await store.sweepTemporaryFiles(60_000), 0, 'recent temp files are spared');
+    assert.equal(await store.sweepTemporaryFiles(-1), 1);
+    await w.abort();
+    assert.deepEqual(await store.listTemporaryFiles(), []);
+    assert.ok((await store.listKeys()).length >= 1);
+  });
+
+  it('spreads many blobs over many folders', async () => {
+    const keys = await Promise.all(Array.from({ length: 64 }, (_, i) => store.put(Buffer.from(String(i)))));
+    const top = await readdir(store.root);
+    assert.ok(top.length > 16, `64 blobs landed in only ${top.length} top folders`);
+    for (const k of keys) assert.ok(await store.exists(k));
+  });
+});
