@@ -1,27 +1,32 @@
 // CLI entry: `dicomgate <command> [options]`. Each command lives in commands/<name>.ts.
+import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isAppError } from '../core/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, type Command } from './command.ts';
 
-// Loaded lazily so `dicomgate dump` does not pay for the HTTP server's imports.
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
-  serve: () => import('./commands/serve.ts'),
-  import: () => import('./commands/import.ts'),
-  dump: () => import('./commands/dump.ts'),
-  deid: () => import('./commands/deid.ts'),
-};
+// Each command is a module src/cli/commands/<name>.ts exporting `command`; the list is the folder,
+// so adding a command touches no central file. Modules load lazily: `dump` does not pay for HTTP.
+const COMMANDS_DIR = new URL('./commands/', import.meta.url);
 
-const SUMMARIES: Record<string, string> = {
-  serve: 'run the DICOM and HTTP servers',
-  import: 'import DICOM files, folders or ZIPs into the archive',
-  dump: 'print a DICOM file in human-readable form (like dcmdump)',
-  deid: 'de-identify files, folders or ZIPs into an output folder',
-};
+function commandNames(): string[] {
+  return readdirSync(COMMANDS_DIR)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('_'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
 
-function topHelp(): string {
-  const width = Math.max(...Object.keys(SUMMARIES).map((n) => n.length));
-  const lines = Object.keys(COMMANDS).map((n) => `  ${n.padEnd(width)}  ${SUMMARIES[n] ?? ''}`);
+async function loadCommand(name: string): Promise<Command | undefined> {
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || !commandNames().includes(name)) return undefined;
+  const mod = (await import(new URL(`${name}.ts`, COMMANDS_DIR).href)) as { command: Command };
+  return mod.command;
+}
+
+async function topHelp(): Promise<string> {
+  // A command whose module fails to load is left out of the list rather than breaking --help.
+  const commands = (await Promise.all(commandNames().map((n) => loadCommand(n).catch(() => undefined)))).filter((c): c is Command => c !== undefined);
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `dicomgate: de-identifying DICOM gateway and research PACS
 
 Usage: dicomgate <command> [options]
@@ -45,20 +50,13 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    stdout.write(topHelp());
+    stdout.write(await topHelp());
     return name === undefined ? 2 : 0;
   }
-  const loader = COMMANDS[name];
-  if (!loader) {
+  const command = await loadCommand(name);
+  if (!command) {
     stderr.write(`dicomgate: unknown command "${name}". Run "dicomgate --help" for the list.\n`);
     return 2;
-  }
-  let command: Command;
-  try {
-    ({ command } = await loader());
-  } catch (e) {
-    stderr.write(`dicomgate: command "${name}" is not available in this build (${(e as Error).message})\n`);
-    return 1;
   }
   try {
     const { values, positionals } = parseArgs({

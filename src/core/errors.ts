@@ -17,6 +17,7 @@ export const ERRORS = {
   DICOM_UNSUPPORTED_TS: { http: 415, dimse: 0xc000, retryable: false, text: 'Unsupported transfer syntax' },
   DICOM_ENCODE: { http: 500, dimse: 0xc000, retryable: false, text: 'Cannot encode DICOM value' },
   DICOM_MISSING_UID: { http: 400, dimse: 0xc000, retryable: false, text: 'Required UID missing from dataset' },
+  DICOM_TAG_UNKNOWN: { http: 400, dimse: 0xc000, retryable: false, text: 'Unknown DICOM tag or keyword' },
   STORE_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Object store unavailable' },
   STORE_NOT_FOUND: { http: 404, dimse: 0xa801, retryable: false, text: 'Object not found in store' },
   INDEX_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Index database unavailable' },
@@ -40,6 +41,19 @@ export const ERRORS = {
   DEID_PROJECT_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid de-identification project settings' },
   KEYS_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Pseudonym key database unavailable' },
   KEYS_IMPORT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid pseudonym mapping file' },
+  AUTH_REQUIRED: { http: 401, dimse: 0xc000, retryable: false, text: 'Authentication required' },
+  AUTH_FORBIDDEN: { http: 403, dimse: 0xc000, retryable: false, text: 'Not allowed for this user' },
+  AUTH_CSRF: { http: 403, dimse: 0xc000, retryable: false, text: 'Missing or wrong CSRF token' },
+  AUTH_RATE_LIMITED: { http: 429, dimse: 0xc000, retryable: true, text: 'Too many failed logins; try again later' },
+  AUTH_USER_EXISTS: { http: 409, dimse: 0xc000, retryable: false, text: 'User already exists' },
+  AUTH_USER_UNKNOWN: { http: 404, dimse: 0xc000, retryable: false, text: 'No such user' },
+  AUTH_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid user, role, password or token settings' },
+  AUTH_NOT_READY: { http: 500, dimse: 0xc000, retryable: false, text: 'Authentication is on but no user exists' },
+  AUTH_STORE_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'User database unavailable' },
+  CONVERT_INPUT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Input image or volume is corrupt or truncated' },
+  CONVERT_UNSUPPORTED: { http: 415, dimse: 0xc000, retryable: false, text: 'Input image or volume uses an unsupported feature' },
+  CONVERT_TOO_LARGE: { http: 413, dimse: 0xc000, retryable: false, text: 'Input image dimensions are out of range' },
+  CONVERT_METADATA_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid conversion metadata (sidecar, reference DICOM or option)' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

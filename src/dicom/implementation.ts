@@ -1,0 +1,3 @@
+// Identity written into file meta we create (PS3.7 D.3.3.2): a UUID-derived UID (PS3.5 B.2).
+export const IMPLEMENTATION_CLASS_UID = '2.25.152689950541338988830210215146052860578';
+export const IMPLEMENTATION_VERSION_NAME = 'DICOMGATE_010';

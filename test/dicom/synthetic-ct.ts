@@ -1,0 +1,64 @@
+// A synthetic 512x512 16-bit CT slice written with our own writer, for performance measurements
+// (test/dicom/perf.ts) and the bench/ harness. No patient data: fixed fake identifiers.
+import { Dataset } from '../../src/dicom/dataset.ts';
+import { newDicomFile, writePart10 } from '../../src/dicom/part10.ts';
+import { T } from '../../src/dicom/tag.ts';
+import { SOP, TS } from '../../src/dicom/uids.ts';
+
+export function syntheticCT(index = 1, opts: { rows?: number; columns?: number } = {}): Buffer {
+  const rows = opts.rows ?? 512;
+  const cols = opts.columns ?? 512;
+  const ds = new Dataset();
+  const uid = (n: number) => `2.25.1234567890123456789${n}`;
+  ds.setString(T.SpecificCharacterSet, 'CS', 'ISO_IR 100');
+  ds.setString(T.ImageType, 'CS', ['ORIGINAL', 'PRIMARY', 'AXIAL']);
+  ds.setString(T.SOPClassUID, 'UI', SOP.CTImageStorage);
+  ds.setString(T.SOPInstanceUID, 'UI', `${uid(3)}.${index}`);
+  ds.setString(T.StudyDate, 'DA', '20240101');
+  ds.setString(T.SeriesDate, 'DA', '20240101');
+  ds.setString(T.ContentDate, 'DA', '20240101');
+  ds.setString(T.StudyTime, 'TM', '101010');
+  ds.setString(T.AccessionNumber, 'SH', 'ACC0001');
+  ds.setString(T.Modality, 'CS', 'CT');
+  ds.setString(T.Manufacturer, 'LO', 'SYNTHETIC');
+  ds.setString(T.InstitutionName, 'LO', 'TEST HOSPITAL');
+  ds.setString(T.ReferringPhysicianName, 'PN', 'REF^DOCTOR');
+  ds.setString(T.StudyDescription, 'LO', 'SYNTHETIC CT');
+  ds.setString(T.SeriesDescription, 'LO', 'AXIAL 1MM');
+  const ref = new Dataset();
+  ref.setString(T.ReferencedSOPClassUID, 'UI', SOP.CTImageStorage);
+  ref.setString(T.ReferencedSOPInstanceUID, 'UI', `${uid(3)}.0`);
+  ds.setItems(T.ReferencedImageSequence, [ref]);
+  ds.setString(T.PatientName, 'PN', 'SYNTHETIC^PATIENT');
+  ds.setString(T.PatientID, 'LO', 'SYN0001');
+  ds.setString(T.PatientBirthDate, 'DA', '19700101');
+  ds.setString(T.PatientSex, 'CS', 'O');
+  ds.setNumbers(T.SliceThickness, 'DS', [1]);
+  ds.setNumbers(T.KVP, 'DS', [120]);
+  ds.setString(T.StudyInstanceUID, 'UI', uid(1));
+  ds.setString(T.SeriesInstanceUID, 'UI', uid(2));
+  ds.setString(T.StudyID, 'SH', '1');
+  ds.setNumbers(T.SeriesNumber, 'IS', [1]);
+  ds.setNumbers(T.InstanceNumber, 'IS', [index]);
+  ds.setNumbers(T.ImagePositionPatient, 'DS', [-250, -250, index]);
+  ds.setNumbers(T.ImageOrientationPatient, 'DS', [1, 0, 0, 0, 1, 0]);
+  ds.setString(T.FrameOfReferenceUID, 'UI', uid(4));
+  ds.setNumbers(T.SliceLocation, 'DS', [index]);
+  ds.setNumbers(T.SamplesPerPixel, 'US', [1]);
+  ds.setString(T.PhotometricInterpretation, 'CS', 'MONOCHROME2');
+  ds.setNumbers(T.Rows, 'US', [rows]);
+  ds.setNumbers(T.Columns, 'US', [cols]);
+  ds.setNumbers(T.PixelSpacing, 'DS', [0.976562, 0.976562]);
+  ds.setNumbers(T.BitsAllocated, 'US', [16]);
+  ds.setNumbers(T.BitsStored, 'US', [16]);
+  ds.setNumbers(T.HighBit, 'US', [15]);
+  ds.setNumbers(T.PixelRepresentation, 'US', [1]);
+  ds.setNumbers(T.WindowCenter, 'DS', [40]);
+  ds.setNumbers(T.WindowWidth, 'DS', [400]);
+  ds.setNumbers(T.RescaleIntercept, 'DS', [-1024]);
+  ds.setNumbers(T.RescaleSlope, 'DS', [1]);
+  const pixels = new Uint8Array(rows * cols * 2);
+  for (let i = 0; i < pixels.length; i += 2) pixels[i] = (i * 7 + index) & 0xff;
+  ds.setBytes(T.PixelData, 'OW', pixels);
+  return Buffer.concat(writePart10(newDicomFile(ds, TS.ExplicitVRLittleEndian)));
+}
