@@ -54,6 +54,14 @@ export const ERRORS = {
   CONVERT_UNSUPPORTED: { http: 415, dimse: 0xc000, retryable: false, text: 'Input image or volume uses an unsupported feature' },
   CONVERT_TOO_LARGE: { http: 413, dimse: 0xc000, retryable: false, text: 'Input image dimensions are out of range' },
   CONVERT_METADATA_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid conversion metadata (sidecar, reference DICOM or option)' },
+  JOB_NOT_FOUND: { http: 404, dimse: 0xc000, retryable: false, text: 'No such job' },
+  JOB_STATE: { http: 409, dimse: 0xc000, retryable: false, text: 'Job action not allowed in its current state' },
+  JOB_CANCELED: { http: 409, dimse: 0xc000, retryable: false, text: 'Job canceled by an operator' },
+  JOB_STEP_FAILED: { http: 500, dimse: 0xc000, retryable: true, text: 'Job step threw an unexpected error' },
+  JOB_DB_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Job database unavailable' },
+  EXPORT_TEMPLATE_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid export path template' },
+  EXPORT_WRITE_FAILED: { http: 503, dimse: 0xa700, retryable: true, text: 'Cannot write exported file' },
+  CTP_SCRIPT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'CTP anonymizer script cannot be imported' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
