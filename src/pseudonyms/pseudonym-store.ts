@@ -30,6 +30,8 @@ export interface PseudonymStore {
    * patient so deletePatient removes them too. Concurrent callers agree on one replacement.
    */
   mapUids(project: string, key: PatientKey, uids: readonly string[], policy: PseudonymPolicy): Promise<Map<string, string>>;
+  /** Several objects' patients and UIDs in one transaction (one commit, one fsync). */
+  resolveBatch(project: string, requests: readonly BatchRequest[], policy: PseudonymPolicy): Promise<BatchResult[]>;
   findByOriginal(project: string, key: PatientKey): Promise<PatientRecord | undefined>;
   findByPseudonym(project: string, pseudonymousPatientId: string): Promise<PatientRecord | undefined>;
   /** original UID of a replacement UID (honest broker). */
@@ -49,4 +51,14 @@ export interface ImportRow {
   readonly patientName?: string;
   /** Drawn from the policy's range when absent. */
   readonly dateShiftDays?: number;
+}
+
+export interface BatchRequest {
+  readonly key: PatientKey;
+  readonly uids: readonly string[];
+}
+
+export interface BatchResult {
+  readonly pseudonym: PatientPseudonym;
+  readonly uids: Map<string, string>;
 }

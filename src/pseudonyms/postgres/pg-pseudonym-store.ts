@@ -246,7 +246,8 @@ export class PgPseudonymStore implements PseudonymStore {
   }
 
   async #uidsTx(c: pg.PoolClient, projectId: number, patientRowId: string, uids: readonly string[], policy: PseudonymPolicy): Promise<Map<string, string>> {
-    const distinct = [...new Set(uids)];
+    // Sorted: concurrent transactions take the unique-index locks in one order and cannot deadlock.
+    const distinct = [...new Set(uids)].sort();
     if (distinct.length === 0) return new Map();
     const fresh = distinct.map(() => newUid(policy.uidRoot));
     // Whoever inserts first wins; everyone reads the winner back.

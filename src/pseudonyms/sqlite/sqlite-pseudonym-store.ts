@@ -204,7 +204,7 @@ export class SqlitePseudonymStore implements PseudonymStore {
   #sql(sql: string): Database.Statement {
     let st = this.#stmts.get(sql);
     if (!st) {
-      st = this.#sql(sql);
+      st = this.#db.prepare(sql);
       this.#stmts.set(sql, st);
     }
     return st;

@@ -1,0 +1,197 @@
+// Runs `dicomgate deid`: enumerates inputs, fans them out to worker threads (or runs inline with
+// workers = 0), answers the workers' pseudonym requests from the key database, and tallies results.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { isAppError } from '../../core/errors.ts';
+import { resolveProject } from '../../deid/project.ts';
+import type { PatientKey, PseudonymMapping, PseudonymRequest, Pseudonymizer } from '../../deid/pseudonymizer.ts';
+import type { PseudonymStore } from '../../pseudonyms/pseudonym-store.ts';
+import { StorePseudonymizer } from '../../pseudonyms/store-pseudonymizer.ts';
+import { deidFile, type FileResult } from './_deid-file.ts';
+import { deidInputs, type DeidInput } from './_deid-inputs.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './_deid-protocol.ts';
+
+export interface DeidRunOptions {
+  readonly inputs: readonly string[];
+  readonly outDir: string;
+  readonly projectName: string;
+  readonly projects: Readonly<Record<string, unknown>>;
+  readonly store: PseudonymStore;
+  readonly dryRun: boolean;
+  /** 0 runs in this thread. Default: cores - 1 (max 8), none on 2 cores. */
+  readonly workers?: number;
+  readonly onResult?: (label: string, r: FileResult) => void;
+}
+
+export interface DeidSummary {
+  readonly files: number;
+  readonly deidentified: number;
+  readonly quarantined: number;
+  readonly rejected: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly bytesOut: number;
+  readonly seconds: number;
+  /** reason -> count, for quarantined and rejected files. */
+  readonly reasons: Readonly<Record<string, number>>;
+  /** Patients seen in this run (original keys, for --mapping-csv only; never printed). */
+  readonly patients: readonly PatientKey[];
+}
+
+/** Records which patients passed through (for the mapping CSV) in front of the real pseudonymizer. */
+class RecordingPseudonymizer implements Pseudonymizer {
+  readonly seen = new Map<string, PatientKey>();
+  constructor(private readonly inner: Pseudonymizer) {}
+  resolve(req: PseudonymRequest): Promise<PseudonymMapping> {
+    this.seen.set(`${req.patient.patientId}\u0000${req.patient.issuer}`, req.patient);
+    return this.inner.resolve(req);
+  }
+}
+
+/** --dry-run must not create keys: stand-in values, never written anywhere. */
+class DryRunPseudonymizer implements Pseudonymizer {
+  async resolve(req: PseudonymRequest): Promise<PseudonymMapping> {
+    return { patient: { patientId: 'DRYRUN', patientName: 'DRYRUN^', dateShiftDays: 0 }, uids: new Map(req.uids.map((u) => [u, '2.25.0'])) };
+  }
+}
+
+const IN_FLIGHT_PER_WORKER = 8;
+const INLINE_LANES = 16;
+
+/**
+ * Worker threads pay off from 4 cores: on 2 cores the main thread (reading, key database, writing)
+ * competes with them and one thread with 16 files in flight measured faster (440 vs 180-370 files/s).
+ */
+function defaultWorkers(): number {
+  const cores = availableParallelism();
+  return cores <= 2 ? 0 : Math.min(cores - 1, 8);
+}
+
+export async function runDeid(o: DeidRunOptions): Promise<DeidSummary> {
+  const started = process.hrtime.bigint();
+  const project = resolveProject(o.projectName, o.projects);
+  const pseudonymizer = new RecordingPseudonymizer(o.dryRun ? new DryRunPseudonymizer() : new StorePseudonymizer(o.store, project.name, project.policy));
+  const tally = { files: 0, deidentified: 0, quarantined: 0, rejected: 0, skipped: 0, failed: 0, bytesOut: 0 };
+  const reasons: Record<string, number> = {};
+  const record = (label: string, r: FileResult | { kind: 'failed'; message: string }): void => {
+    tally.files++;
+    if (r.kind === 'failed') {
+      tally.failed++;
+      reasons.failed = (reasons.failed ?? 0) + 1;
+    } else {
+      tally[r.kind]++;
+      if (r.kind === 'deidentified') tally.bytesOut += r.bytes;
+      if (r.kind === 'quarantined' || r.kind === 'rejected') reasons[`${r.kind}: ${r.reason}`] = (reasons[`${r.kind}: ${r.reason}`] ?? 0) + 1;
+      o.onResult?.(label, r);
+    }
+  };
+
+  const workers = o.workers ?? defaultWorkers();
+  if (workers === 0) {
+    // Several files in flight even in one thread: their pseudonym requests share one transaction.
+    const job = { project, pseudonymizer, outDir: o.outDir, dryRun: o.dryRun };
+    const iterator = deidInputs(o.inputs)[Symbol.asyncIterator]();
+    const lane = async (): Promise<void> => {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        const input = next.value;
+        try {
+          record(input.label, await deidFile('path' in input ? { path: input.path } : { data: input.data }, job));
+        } catch (e) {
+          if (isAppError(e, 'KEYS_UNAVAILABLE')) throw e;
+          record(input.label, { kind: 'failed', message: (e as Error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: INLINE_LANES }, lane));
+  } else {
+    await runWithWorkers(o, workers, pseudonymizer, record);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { ...tally, seconds, reasons, patients: [...pseudonymizer.seen.values()] };
+}
+
+async function runWithWorkers(
+  o: DeidRunOptions,
+  count: number,
+  pseudonymizer: Pseudonymizer,
+  record: (label: string, r: FileResult | { kind: 'failed'; message: string }) => void,
+): Promise<void> {
+  const init: WorkerInit = { projectName: o.projectName, projects: o.projects, outDir: o.outDir, dryRun: o.dryRun };
+  const labels = new Map<number, string>();
+  const inputs = deidInputs(o.inputs)[Symbol.asyncIterator]();
+  let nextId = 1;
+  let exhausted = false;
+  let fatal: unknown;
+
+  const pool = Array.from({ length: count }, () => ({
+    worker: new Worker(new URL('./_deid-worker-boot.mjs', import.meta.url), { workerData: init }),
+    inFlight: 0,
+  }));
+
+  await new Promise<void>((resolveAll, rejectAll) => {
+    let feeding = false;
+    const finishIfDone = (): void => {
+      if (exhausted && pool.every((w) => w.inFlight === 0)) resolveAll();
+    };
+    // Keeps every worker IN_FLIGHT_PER_WORKER deep, so pseudonym round trips overlap with parsing.
+    const feed = async (): Promise<void> => {
+      if (feeding) return;
+      feeding = true;
+      try {
+        for (;;) {
+          const slot = pool.find((w) => w.inFlight < IN_FLIGHT_PER_WORKER);
+          if (!slot || exhausted) break;
+          const next = await inputs.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          const input: DeidInput = next.value;
+          const id = nextId++;
+          labels.set(id, input.label);
+          slot.inFlight++;
+          const msg: ToWorker = 'path' in input ? { type: 'task', id, path: input.path } : { type: 'task', id, data: input.data };
+          slot.worker.postMessage(msg);
+        }
+      } catch (e) {
+        fatal = e;
+        rejectAll(e);
+        return;
+      } finally {
+        feeding = false;
+      }
+      finishIfDone();
+    };
+
+    for (const slot of pool) {
+      slot.worker.on('error', (e) => rejectAll(e));
+      slot.worker.on('message', (m: FromWorker) => {
+        if (m.type === 'resolve') {
+          pseudonymizer.resolve(m.req).then(
+            (r) => slot.worker.postMessage({ type: 'resolved', rid: m.rid, patient: r.patient, uids: [...r.uids] } satisfies ToWorker),
+            (e: unknown) => {
+              // The key database failing is fatal for the run: nothing may be written without a mapping.
+              fatal = e;
+              slot.worker.postMessage({
+                type: 'resolve-failed',
+                rid: m.rid,
+                code: isAppError(e) ? e.code : 'KEYS_UNAVAILABLE',
+                detail: isAppError(e) ? (e.detail ?? '') : 'key database error',
+              } satisfies ToWorker);
+            },
+          );
+          return;
+        }
+        slot.inFlight--;
+        const label = labels.get(m.id) ?? '?';
+        labels.delete(m.id);
+        record(label, m.type === 'done' ? m.result : { kind: 'failed', message: m.message });
+        if (fatal) rejectAll(fatal);
+        else void feed();
+      });
+    }
+    void feed();
+  }).finally(async () => {
+    await Promise.all(pool.map((w) => w.worker.terminate()));
+  });
+}
