@@ -1,6 +1,7 @@
 // The BlobStore port: where the bytes of each stored DICOM file live. The index holds only the key.
 // Keys are opaque, random and free of patient data (they end up in paths, logs and URLs).
 import type { Readable } from 'node:stream';
+import type { AppError } from '../core/errors.ts';
 
 /**
  * An object being written. Nothing is visible under `key` until `commit()` resolves, and after
@@ -21,11 +22,20 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+/** Bytes in memory, or a file to copy (the fs store copies in the kernel, never through JS buffers). */
+export type BlobSource = Uint8Array | { path: string };
+
 export interface BlobStore {
   /** Starts a streamed write, e.g. C-STORE data fragments as they arrive. */
   open(): Promise<BlobWriter>;
   /** Writes a whole object (chunks are concatenated) durably; returns its new key. */
   put(data: Uint8Array | readonly Uint8Array[]): Promise<string>;
+  /**
+   * Writes several objects as one group (a group commit): when it resolves, each object is durable
+   * and has a key, or failed with the AppError given in its place. An implementation may share
+   * the cost of durability across the group (the fs store syncs one folder once per group).
+   */
+  putBatch(items: readonly BlobSource[]): Promise<(string | AppError)[]>;
   /** The whole object. Throws AppError STORE_NOT_FOUND when the key is unknown. */
   get(key: string): Promise<Buffer>;
   /** The object as a stream (for WADO / C-GET of large files). Errors with STORE_NOT_FOUND. */

@@ -1,8 +1,9 @@
 // In-memory BlobStore for tests (Orthanc's MemoryStorageArea): same contract, no disk.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
-import { isBlobKey, type BlobStore, type BlobWriter } from './blob-store.ts';
+import { isBlobKey, type BlobSource, type BlobStore, type BlobWriter } from './blob-store.ts';
 
 export class MemoryBlobStore implements BlobStore {
   readonly blobs = new Map<string, Buffer>();
@@ -43,6 +44,21 @@ export class MemoryBlobStore implements BlobStore {
     const w = await this.open();
     for (const chunk of data instanceof Uint8Array ? [data] : data) await w.write(chunk);
     return w.commit();
+  }
+
+  async putBatch(items: readonly BlobSource[]): Promise<(string | AppError)[]> {
+    return Promise.all(
+      items.map(async (item) => {
+        if (item instanceof Uint8Array) return this.put(item);
+        let data: Buffer;
+        try {
+          data = await readFile(item.path);
+        } catch (e) {
+          return new AppError('IMPORT_UNREADABLE', { detail: `source file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, cause: e });
+        }
+        return this.put(data);
+      }),
+    );
   }
 
   async get(key: string): Promise<Buffer> {

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -41,6 +41,30 @@ function contract(name: string, make: () => Promise<BlobStore>) {
       await a.abort();
       assert.equal(await store.exists(a.key), false);
       await assert.rejects(a.write(Buffer.from('y')), (e) => isAppError(e, 'STORE_UNAVAILABLE'));
+    });
+
+    it('putBatch stores every item durably under its own key', async () => {
+      const items = Array.from({ length: 10 }, (_, i) => Buffer.from(`item ${i}`));
+      const keys = await store.putBatch(items);
+      assert.equal(new Set(keys).size, 10);
+      for (const [i, k] of keys.entries()) {
+        assert.equal(typeof k, 'string');
+        assert.equal((await store.get(k as string)).toString(), `item ${i}`);
+      }
+      assert.deepEqual(await store.putBatch([]), []);
+    });
+
+    it('putBatch copies files given by path, and reports a missing one in its place', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dg-src-'));
+      try {
+        await writeFile(join(dir, 'a'), 'from a file');
+        const [k, missing, mem] = await store.putBatch([{ path: join(dir, 'a') }, { path: join(dir, 'nope') }, Buffer.from('mem')]);
+        assert.equal((await store.get(k as string)).toString(), 'from a file');
+        assert.ok(isAppError(missing, 'IMPORT_UNREADABLE') && /ENOENT/.test(missing.message), String(missing));
+        assert.equal((await store.get(mem as string)).toString(), 'mem');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('get of an unknown or malformed key is STORE_NOT_FOUND; delete is idempotent', async () => {
@@ -94,6 +118,14 @@ describe('FsBlobStore', () => {
     await w.abort();
     assert.deepEqual(await store.listTemporaryFiles(), []);
     assert.ok((await store.listKeys()).length >= 1);
+  });
+
+  it('putBatch puts one group in one leaf folder and leaves no temp files', async () => {
+    const keys = (await store.putBatch(Array.from({ length: 8 }, (_, i) => Buffer.from(String(i))))) as string[];
+    assert.equal(new Set(keys.map((k) => k.slice(0, 4))).size, 1);
+    assert.deepEqual(await store.listTemporaryFiles(), []);
+    const other = (await store.putBatch([Buffer.from('x')])) as string[];
+    assert.ok(await store.exists(other[0]));
   });
 
   it('spreads many blobs over many folders', async () => {

@@ -1,0 +1,230 @@
+// Ingest use case: every intake (C-STORE, STOW-RS, REST upload, CLI import) stores through here.
+// Order, so that "stored" always means durable and a crash leaves nothing half-visible:
+//   1. parse the header (stops before PixelData) and check the three UIDs;
+//   2. write the blob durably (temp file, fsync, rename, directory fsync);
+//   3. commit the index rows (one transaction per batch; SQLite synchronous=FULL);
+//   4. only then report "stored". A crash after 2 leaves an unreferenced blob (an orphan that a
+//      sweep can remove), never an index row without its bytes.
+// If 3 fails the new blobs are deleted. Duplicates (same SOP Instance UID) follow the policy:
+// keep-first drops the new blob, overwrite drops the replaced one after the commit.
+import { AppError, isAppError, type ErrorCode } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import { statSync } from 'node:fs';
+import { PIXEL_DATA, readPart10, readPart10HeaderSync, type DicomFile } from '../dicom/index.ts';
+import type { ArchiveIndex, DuplicatePolicy, InstanceRecord, InstanceSource, ResourceIds } from '../index/archive-index.ts';
+import { extractMainTags } from '../index/extract-main-tags.ts';
+import type { BlobStore, BlobWriter } from '../storage/blob-store.ts';
+
+export type { InstanceSource } from '../index/archive-index.ts';
+
+export type IngestResult =
+  | {
+      status: 'stored' | 'duplicate' | 'replaced';
+      /** Orthanc ids; for a keep-first duplicate, those of the instance kept. */
+      ids: ResourceIds;
+      sopInstanceUid: string;
+      sopClassUid: string | undefined;
+      fileSize: number;
+    }
+  | {
+      status: 'rejected';
+      code: ErrorCode;
+      /** Free of patient data: error codes, offsets, tags and UIDs only. */
+      reason: string;
+      /** Whether the same input may succeed later (storage or index unavailable). */
+      retryable: boolean;
+    };
+
+/** Bytes received, or a local file (import): a file is parsed header-only and copied in the kernel. */
+export type IngestItem = { data: Uint8Array; source: InstanceSource } | { path: string; source: InstanceSource };
+
+export interface IngestOptions {
+  duplicates: DuplicatePolicy;
+  log?: Logger;
+}
+
+interface Parsed {
+  record: Omit<InstanceRecord, 'blobKey'>;
+  sopInstanceUid: string;
+}
+
+export class IngestService {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly index: ArchiveIndex,
+    private readonly opts: IngestOptions,
+  ) {
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** Stores one object (a Part-10 file's bytes). */
+  async ingest(data: Uint8Array, source: InstanceSource): Promise<IngestResult> {
+    return (await this.ingestBatch([{ data, source }]))[0];
+  }
+
+  /**
+   * Stores many objects as a group commit: blobs are written (and fsync'd) concurrently, then one
+   * index transaction records them all; no result is returned before both are durable.
+   */
+  async ingestBatch(items: readonly IngestItem[]): Promise<IngestResult[]> {
+    const results: (IngestResult | undefined)[] = new Array(items.length);
+    const parsed: (Parsed | undefined)[] = items.map((item, i) => {
+      try {
+        return 'data' in item ? parse(item.data, item.source) : parseFile(item.path, item.source);
+      } catch (e) {
+        results[i] = rejected(e, 'DICOM_PARSE');
+        return undefined;
+      }
+    });
+    if (this.opts.duplicates === 'keep-first') await this.answerKnownDuplicates(parsed, results);
+
+    const todo = parsed.flatMap((p, i) => (p && !results[i] ? [i] : []));
+    const keys: (string | undefined)[] = new Array(items.length);
+    if (todo.length > 0) {
+      let stored: (string | AppError)[];
+      try {
+        stored = await this.blobs.putBatch(todo.map((i) => {
+          const item = items[i];
+          return 'data' in item ? item.data : { path: item.path };
+        }));
+      } catch (e) {
+        stored = todo.map(() => (isAppError(e) ? e : new AppError('STORE_UNAVAILABLE', { cause: e })));
+      }
+      stored.forEach((k, j) => {
+        if (typeof k === 'string') keys[todo[j]] = k;
+        else results[todo[j]] = rejected(k, 'STORE_UNAVAILABLE');
+      });
+    }
+    await this.commit(parsed, keys, results);
+    return results.map((r) => r!);
+  }
+
+  /**
+   * Stores an object already streamed into a BlobWriter (C-STORE fragments written as they came).
+   * Commits or aborts the writer.
+   */
+  async ingestStaged(writer: BlobWriter, source: InstanceSource): Promise<IngestResult> {
+    const results: (IngestResult | undefined)[] = [undefined];
+    let p: Parsed | undefined;
+    try {
+      p = parse(await writer.readStaged(), source);
+    } catch (e) {
+      await writer.abort();
+      return rejected(e, 'DICOM_PARSE');
+    }
+    if (this.opts.duplicates === 'keep-first') await this.answerKnownDuplicates([p], results);
+    if (results[0]) {
+      await writer.abort();
+      return results[0];
+    }
+    let key: string | undefined;
+    try {
+      key = await writer.commit();
+    } catch (e) {
+      return rejected(e, 'STORE_UNAVAILABLE');
+    }
+    await this.commit([p], [key], results);
+    return results[0]!;
+  }
+
+  /** keep-first: answer instances already in the index without writing their blob at all. */
+  private async answerKnownDuplicates(parsed: (Parsed | undefined)[], results: (IngestResult | undefined)[]): Promise<void> {
+    await Promise.all(
+      parsed.map(async (p, i) => {
+        if (!p || results[i]) return;
+        const [existing] = await this.index.findByUid('instance', p.sopInstanceUid).catch(() => []);
+        if (!existing) return;
+        const ids = await this.idsOf(existing.id).catch(() => undefined);
+        if (ids) results[i] = done('duplicate', ids, p);
+      }),
+    );
+  }
+
+  private async idsOf(instanceId: string): Promise<ResourceIds | undefined> {
+    const instance = await this.index.getResource('instance', instanceId);
+    const series = instance?.parentId ? await this.index.getResource('series', instance.parentId) : undefined;
+    const study = series?.parentId ? await this.index.getResource('study', series.parentId) : undefined;
+    if (!instance || !series || !study?.parentId) return undefined;
+    return { patient: study.parentId, study: study.id, series: series.id, instance: instance.id };
+  }
+
+  /** One index transaction for every item that has a durable blob, then blob clean-up. */
+  private async commit(parsed: (Parsed | undefined)[], keys: (string | undefined)[], results: (IngestResult | undefined)[]): Promise<void> {
+    const todo: number[] = [];
+    parsed.forEach((p, i) => {
+      if (p && keys[i] && !results[i]) todo.push(i);
+    });
+    if (todo.length === 0) return;
+    const records = todo.map((i) => ({ ...parsed[i]!.record, blobKey: keys[i]! }));
+    try {
+      const outcomes = await this.index.storeInstances(records, this.opts.duplicates);
+      const obsolete: string[] = [];
+      outcomes.forEach((o, j) => {
+        const i = todo[j];
+        results[i] = done(o.status, o.ids, parsed[i]!);
+        if (o.status === 'duplicate') obsolete.push(keys[i]!);
+        if (o.status === 'replaced') obsolete.push(o.replacedBlobKey);
+      });
+      await this.deleteBlobs(obsolete);
+    } catch (e) {
+      this.log.error('index commit failed; new blobs deleted', { count: todo.length, err: e });
+      for (const i of todo) results[i] = rejected(e, 'INDEX_UNAVAILABLE');
+      await this.deleteBlobs(todo.map((i) => keys[i]!));
+    }
+  }
+
+  private async deleteBlobs(keys: string[]): Promise<void> {
+    await Promise.all(
+      keys.map((k) =>
+        this.blobs.delete(k).catch((err: unknown) => this.log.warn('could not delete unreferenced blob', { blobKey: k, err })),
+      ),
+    );
+  }
+}
+
+function parse(data: Uint8Array, source: InstanceSource): Parsed {
+  return toParsed(readPart10(data, { untilTag: PIXEL_DATA }), data.byteLength, source);
+}
+
+/** Header-only read: stops before PixelData without reading the rest of a large file. */
+function parseFile(path: string, source: InstanceSource): Parsed {
+  const file = readPart10HeaderSync(path);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw new AppError('IMPORT_UNREADABLE', { detail: (e as NodeJS.ErrnoException).code ?? 'stat failed', cause: e });
+  }
+  return toParsed(file, size, source);
+}
+
+function toParsed(file: DicomFile, size: number, source: InstanceSource): Parsed {
+  const tags = extractMainTags(file.dataset);
+  for (const k of ['SOPInstanceUID', 'SeriesInstanceUID', 'StudyInstanceUID'] as const) {
+    if (!tags[k]) throw new AppError('DICOM_MISSING_UID', { detail: k });
+  }
+  return {
+    record: {
+      tags,
+      fileSize: size,
+      transferSyntaxUid: file.transferSyntaxUID,
+      receivedAt: new Date(),
+      source,
+    },
+    sopInstanceUid: tags.SOPInstanceUID!,
+  };
+}
+
+function done(status: 'stored' | 'duplicate' | 'replaced', ids: ResourceIds, p: Parsed): IngestResult {
+  return { status, ids, sopInstanceUid: p.sopInstanceUid, sopClassUid: p.record.tags.SOPClassUID, fileSize: p.record.fileSize };
+}
+
+/** `fallback` names the stage for errors that are not AppErrors (library errors, bugs). */
+function rejected(e: unknown, fallback: ErrorCode): IngestResult {
+  if (isAppError(e)) return { status: 'rejected', code: e.code, reason: e.message, retryable: e.spec.retryable };
+  // Keep a foreign error's message out of the reason: it may quote the data.
+  const err = new AppError(fallback, { detail: `unexpected ${(e as Error)?.name ?? 'error'}` });
+  return { status: 'rejected', code: fallback, reason: err.message, retryable: err.spec.retryable };
+}
