@@ -62,6 +62,8 @@ export const ERRORS = {
   EXPORT_TEMPLATE_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid export path template' },
   EXPORT_WRITE_FAILED: { http: 503, dimse: 0xa700, retryable: true, text: 'Cannot write exported file' },
   CTP_SCRIPT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'CTP anonymizer script cannot be imported' },
+  ROUTE_DESTINATION_UNKNOWN: { http: 404, dimse: 0xc000, retryable: false, text: 'No such route destination' },
+  ROUTE_PEER_BUSY: { http: 503, dimse: 0xa700, retryable: true, text: 'Destination is out of resources; will retry' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
