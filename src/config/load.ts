@@ -129,6 +129,16 @@ function validateValues(c: ResolvedConfig, problems: string[]): void {
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) problems.push(`"${where}.port" must be an integer 1-65535`);
     for (const k of Object.keys(p)) if (!['aet', 'host', 'port'].includes(k)) problems.push(`unknown key "${where}.${k}"`);
   });
+  const seen = new Set([c.dicom.aet]);
+  c.intakes.forEach((it, i) => {
+    const where = `intakes[${i}]`;
+    if (!isPlainObject(it)) return problems.push(`"${where}" must be an object {aet, project}`);
+    checkAet(it.aet, `${where}.aet`, problems);
+    if (seen.has(it.aet)) problems.push(`"${where}.aet" ${JSON.stringify(it.aet)} is already used by dicom.aet or another intake`);
+    seen.add(it.aet);
+    if (typeof it.project !== 'string' || it.project === '') problems.push(`"${where}.project" must name a project (basic, longitudinal, or one under "projects")`);
+    for (const k of Object.keys(it)) if (!['aet', 'project'].includes(k)) problems.push(`unknown key "${where}.${k}"`);
+  });
   if (c.index.kind === 'postgres' && c.postgres.url === null) problems.push('"index.kind" is postgres but "postgres.url" is not set (e.g. "env:DICOMGATE_PG_URL")');
 }
 

@@ -30,6 +30,13 @@ export interface DicomConfig {
   peers: PeerConfig[];
 }
 
+export interface IntakeConfig {
+  /** Called AE title that peers send to; must differ from dicom.aet. */
+  aet: string;
+  /** De-identification project applied to everything arriving there (e.g. basic, longitudinal). */
+  project: string;
+}
+
 export interface HttpConfig {
   /** HTTP port; 0 picks a free port. */
   port: number;
@@ -41,15 +48,17 @@ export interface StorageConfig {
 }
 
 export interface IndexConfig {
-  /** 'sqlite' keeps the index in <dataDir>/index.sqlite; 'postgres' uses `postgres.url`. */
+  /** 'sqlite' keeps the index in <dataDir>/index.sqlite and keys in keys.sqlite; 'postgres' keeps both in `postgres.url`. */
   kind: 'sqlite' | 'postgres';
 }
 
 export interface PostgresConfig {
   /** Connection string as a secret reference, e.g. "env:DICOMGATE_PG_URL". */
   url: Secret | null;
-  /** Schema holding dicomgate's tables. */
+  /** Schema holding dicomgate's archive index tables. */
   schema: string;
+  /** Schema holding the pseudonym key database (kept apart from the index so it can be secured apart). */
+  keysSchema: string;
 }
 
 export interface AuthConfig {
@@ -69,6 +78,8 @@ export interface ResolvedConfig {
   /** Development mode: authentication off, verbose errors. */
   dev: boolean;
   dicom: DicomConfig;
+  /** Gateway intakes: called AE titles whose objects are de-identified before they reach the archive. */
+  intakes: IntakeConfig[];
   http: HttpConfig;
   storage: StorageConfig;
   index: IndexConfig;
@@ -96,10 +107,11 @@ export function defaultConfig(): ResolvedConfig {
       storageSopClasses: [],
       peers: [],
     },
+    intakes: [],
     http: { port: 8042 },
     storage: { duplicates: 'keep-first' },
     index: { kind: 'sqlite' },
-    postgres: { url: null, schema: 'dicomgate' },
+    postgres: { url: null, schema: 'dicomgate', keysSchema: 'dicomgate_keys' },
     auth: { enabled: true },
     log: { level: 'info' },
     projects: {},

@@ -38,6 +38,7 @@ export const ERRORS = {
   DIMSE_STATE: { http: 500, dimse: 0xc000, retryable: false, text: 'Operation not allowed in the association state' },
   DIMSE_TIMEOUT: { http: 504, dimse: 0xa700, retryable: true, text: 'DICOM peer timed out' },
   DEID_PROJECT_UNKNOWN: { http: 400, dimse: 0xc000, retryable: false, text: 'Unknown de-identification project' },
+  DEID_REJECTED: { http: 422, dimse: 0xc000, retryable: false, text: 'Object cannot be de-identified' },
   DEID_PROJECT_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid de-identification project settings' },
   KEYS_UNAVAILABLE: { http: 503, dimse: 0xa700, retryable: true, text: 'Pseudonym key database unavailable' },
   KEYS_IMPORT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid pseudonym mapping file' },
@@ -64,6 +65,7 @@ export const ERRORS = {
   CTP_SCRIPT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'CTP anonymizer script cannot be imported' },
   ROUTE_DESTINATION_UNKNOWN: { http: 404, dimse: 0xc000, retryable: false, text: 'No such route destination' },
   ROUTE_PEER_BUSY: { http: 503, dimse: 0xa700, retryable: true, text: 'Destination is out of resources; will retry' },
+  PIPELINE_CONFIG_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid pipeline configuration' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -37,6 +37,8 @@ export interface DimseServerConfig {
   /** Empty or absent: every storage SOP class. */
   readonly storageSopClasses?: readonly string[];
   readonly peers: readonly { readonly aet: string; readonly host: string; readonly port: number }[];
+  /** Further called AE titles we answer to (intakes bound to de-identification projects). */
+  readonly intakeAets?: readonly string[];
   /** Reject associations without an accepted user identity (auth.enabled). */
   readonly requireUserIdentity?: boolean;
 }
@@ -103,7 +105,7 @@ export async function startDimseServer(services: DimseServices, cfg: DimseServer
   };
 
   const scp = await startScp({
-    aeTitles: [cfg.aet],
+    aeTitles: [cfg.aet, ...(cfg.intakeAets ?? [])],
     handlers,
     host: cfg.host ?? '0.0.0.0',
     port: cfg.port,
