@@ -15,7 +15,7 @@ const ENUMS: Record<string, readonly string[]> = {
   'index.kind': ['sqlite', 'postgres'],
   'log.level': ['debug', 'info', 'warn', 'error', 'silent'],
 };
-const SECRET_PATHS = new Set(['postgres.url']);
+const SECRET_PATHS = new Set(['postgres.url', 'auth.oidc.clientSecret']);
 /** Objects whose keys are free (validated by the module that owns them). */
 const FREE_OBJECTS = new Set(['projects']);
 
@@ -98,6 +98,11 @@ function merge(dst: Json, src: Json, prefix: string, problems: string[], env: No
     }
     const want = Array.isArray(current) ? 'array' : typeof current;
     const got = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+    // A null default is an optional string: it takes a string, or null to leave it unset.
+    if (current === null && (got === 'string' || got === 'null')) {
+      dst[key] = value;
+      continue;
+    }
     if (want !== got) {
       problems.push(`"${path}" must be ${want === 'array' ? 'a list' : `a ${want}`}, got ${got}`);
       continue;
@@ -139,6 +144,14 @@ function validateValues(c: ResolvedConfig, problems: string[]): void {
     if (typeof it.project !== 'string' || it.project === '') problems.push(`"${where}.project" must name a project (basic, longitudinal, or one under "projects")`);
     for (const k of Object.keys(it)) if (!['aet', 'project'].includes(k)) problems.push(`unknown key "${where}.${k}"`);
   });
+  if ((c.http.tlsCertFile === null) !== (c.http.tlsKeyFile === null)) problems.push('"http.tlsCertFile" and "http.tlsKeyFile" go together: set both for HTTPS, or neither');
+  if (!(c.http.uploadLimitMiB > 0)) problems.push('"http.uploadLimitMiB" must be a positive number');
+  for (const key of ['sessionHours', 'loginMaxFailures', 'loginWindowSeconds'] as const) {
+    if (!(c.auth[key] > 0)) problems.push(`"auth.${key}" must be a positive number`);
+  }
+  if (c.auth.oidc.issuer !== null && (c.auth.oidc.clientId === '' || c.auth.oidc.redirectUri === '')) {
+    problems.push('"auth.oidc.issuer" is set, so "auth.oidc.clientId" and "auth.oidc.redirectUri" are needed too');
+  }
   if (c.index.kind === 'postgres' && c.postgres.url === null) problems.push('"index.kind" is postgres but "postgres.url" is not set (e.g. "env:DICOMGATE_PG_URL")');
 }
 

@@ -40,6 +40,37 @@ export interface IntakeConfig {
 export interface HttpConfig {
   /** HTTP port; 0 picks a free port. */
   port: number;
+  /** Trust X-Forwarded-* from a reverse proxy (client address for audit and rate limits, https for cookies). */
+  trustProxy: boolean;
+  /** Largest POST /instances body in MiB (STOW streams and has no such limit). */
+  uploadLimitMiB: number;
+  /** Project used by POST /{level}/{id}/anonymize when the body names none. */
+  defaultAnonymizeProject: string;
+  /** PEM certificate file; with tlsKeyFile, serve HTTPS. */
+  tlsCertFile: string | null;
+  /** PEM private key file. */
+  tlsKeyFile: string | null;
+}
+
+export interface OidcConfig {
+  /** Issuer URL (e.g. https://keycloak.example.org/realms/research); null turns OIDC login off. */
+  issuer: string | null;
+  clientId: string;
+  /** Secret reference ("env:NAME" / "file:/path"), or null for a public client. */
+  clientSecret: Secret | null;
+  /** This server's callback URL as registered at the provider: https://host/auth/oidc/callback */
+  redirectUri: string;
+  /** Dotted path of the roles claim. */
+  rolesClaim: string;
+  /** Only roles with this prefix count, the prefix removed ("dicomgate-researcher" -> researcher). */
+  rolePrefix: string;
+  /** Dotted path of a claim listing project names, or null. */
+  projectsClaim: string | null;
+  usernameClaim: string;
+  /** Where the browser lands after login. */
+  afterLogin: string;
+  /** Text of the login button. */
+  label: string;
 }
 
 export interface StorageConfig {
@@ -64,6 +95,13 @@ export interface PostgresConfig {
 export interface AuthConfig {
   /** Require login on every HTTP route and user identity on DIMSE. Off only with --dev. */
   enabled: boolean;
+  /** Lifetime of a UI login session. */
+  sessionHours: number;
+  /** Failed logins (per address and user) before further attempts wait. */
+  loginMaxFailures: number;
+  /** Window in which failed logins are counted. */
+  loginWindowSeconds: number;
+  oidc: OidcConfig;
 }
 
 export interface LogConfig {
@@ -108,11 +146,28 @@ export function defaultConfig(): ResolvedConfig {
       peers: [],
     },
     intakes: [],
-    http: { port: 8042 },
+    http: { port: 8042, trustProxy: false, uploadLimitMiB: 1024, defaultAnonymizeProject: 'basic', tlsCertFile: null, tlsKeyFile: null },
     storage: { duplicates: 'keep-first' },
     index: { kind: 'sqlite' },
     postgres: { url: null, schema: 'dicomgate', keysSchema: 'dicomgate_keys' },
-    auth: { enabled: true },
+    auth: {
+      enabled: true,
+      sessionHours: 12,
+      loginMaxFailures: 5,
+      loginWindowSeconds: 900,
+      oidc: {
+        issuer: null,
+        clientId: '',
+        clientSecret: null,
+        redirectUri: '',
+        rolesClaim: 'realm_access.roles',
+        rolePrefix: 'dicomgate-',
+        projectsClaim: null,
+        usernameClaim: 'preferred_username',
+        afterLogin: '/ui/',
+        label: 'single sign-on',
+      },
+    },
     log: { level: 'info' },
     projects: {},
   };

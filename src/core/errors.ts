@@ -65,6 +65,7 @@ export const ERRORS = {
   CTP_SCRIPT_INVALID: { http: 400, dimse: 0xc000, retryable: false, text: 'CTP anonymizer script cannot be imported' },
   ROUTE_DESTINATION_UNKNOWN: { http: 404, dimse: 0xc000, retryable: false, text: 'No such route destination' },
   ROUTE_PEER_BUSY: { http: 503, dimse: 0xa700, retryable: true, text: 'Destination is out of resources; will retry' },
+  ROUTE_REJECTED: { http: 502, dimse: 0xc000, retryable: false, text: 'Destination refused the object' },
   PIPELINE_CONFIG_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid pipeline configuration' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -14,8 +14,12 @@ Options:
   --aet <AE>            our AE title (default DICOMGATE)
   --dicom-port <n>      DICOM port (default 4242; 0 picks a free port)
   --http-port <n>       HTTP port (default 8042; 0 picks a free port)
-  --host <addr>         address to bind (default 0.0.0.0)
-  --dev                 development mode: authentication off
+  --host <addr>         address to bind (default 0.0.0.0; 127.0.0.1 with --dev)
+  --dev                 development mode: authentication off, bound to localhost unless --host
+
+With authentication on (the default) at least one user must exist: create one with
+"dicomgate users add <name> --role admin --password-file <file>", or set DICOMGATE_ADMIN_USER and
+DICOMGATE_ADMIN_PASSWORD (or DICOMGATE_ADMIN_PASSWORD_FILE) for the first start.
 
 The bound ports are logged on one line: "listening dicom=<port> http=<port>".`,
   options: {
@@ -30,7 +34,8 @@ The bound ports are logged on one line: "listening dicom=<port> http=<port>".`,
     'dicom.aet': v.aet,
     'dicom.port': intFlag(v['dicom-port'], 'dicom-port'),
     'http.port': intFlag(v['http-port'], 'http-port'),
-    host: v.host,
+    // Development mode has no login, so unless told otherwise it listens on this machine only.
+    host: v.host ?? (v.dev ? '127.0.0.1' : undefined),
     dev: v.dev,
   }),
   async run(_args, ctx) {

@@ -1,0 +1,150 @@
+// WADO-RS (PS3.18 10.4): study / series / instance retrieval as multipart/related application/dicom,
+// streamed blob by blob (never a whole study in memory), and /metadata as DICOM JSON with
+// BulkDataURIs for large binary values. Every retrieval is audited as a download.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.ts';
+import { readPart10, type Dataset } from '../../dicom/index.ts';
+import { toDicomJson } from '../../dicom/json.ts';
+import { acceptDicom, acceptsDicomJson } from './accept.ts';
+import { framesOf, parseFrameList } from './frames.ts';
+import { baseUrl, DICOM_JSON, READ, type DicomwebDeps } from './dicomweb-deps.ts';
+import { mediaTypeParams, multipartStream, newBoundary, splitOutsideQuotes, type OutPart } from './multipart.ts';
+import { resolveInstances, type InstanceRef } from './resolve-instances.ts';
+
+type Params = { study: string; series?: string; instance?: string };
+
+/** "(0008,1115)[0].(7FE0,0010)" → "00081115/0/7FE00010" (a URL path segment list). */
+export function bulkPath(path: string): string {
+  return path
+    .replace(/\[(\d+)\]\./g, '/$1/')
+    .replace(/\((\w{4}),(\w{4})\)/g, '$1$2')
+    .toUpperCase();
+}
+
+/** The value a bulkPath() names: "00081115/0/7FE00010"; encapsulated values as their fragments joined. */
+export function bulkValue(root: Dataset, path: string): Buffer | undefined {
+  const steps = path.split('/').filter((x) => x !== '');
+  let ds: Dataset | undefined = root;
+  for (let i = 0; i < steps.length && ds; i++) {
+    if (!/^[0-9A-Fa-f]{8}$/.test(steps[i])) return undefined;
+    const t = parseInt(steps[i], 16) >>> 0;
+    if (i === steps.length - 1) {
+      const frags = ds.fragments(t);
+      if (frags) return Buffer.concat(frags.slice(1).map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)));
+      const b = ds.bytes(t);
+      return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : undefined;
+    }
+    const index = Number(steps[++i]);
+    ds = Number.isInteger(index) ? ds.items(t)?.[index] : undefined;
+  }
+  return undefined;
+}
+
+export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) => {
+  const { index, blobs } = deps.archive;
+
+  async function audit(req: FastifyRequest, refs: InstanceRef[], what: string): Promise<void> {
+    const p = req.params as Params;
+    await deps.audit.record({
+      actor: req.principal?.user.username ?? null,
+      action: 'download',
+      resource: p.instance ?? p.series ?? p.study,
+      ip: req.ip,
+      outcome: 'success',
+      detail: { route: `dicom-web ${what}`, instances: refs.length },
+    });
+  }
+
+  async function retrieve(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
+    const want = acceptDicom(req.headers.accept);
+    if (!want.ok) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: 'only multipart/related; type="application/dicom" is served here' });
+    const { study, series, instance } = req.params;
+    const refs = await resolveInstances(index, study, series, instance);
+    if (want.transferSyntax !== undefined && want.transferSyntax !== '*') {
+      const other = refs.find((r) => r.record.file!.transferSyntaxUid !== want.transferSyntax);
+      // PS3.18 8.7.3.5: no transcoding here, so the requested syntax is not available.
+      if (other) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: `stored in ${other.record.file!.transferSyntaxUid}; transcoding is not supported` });
+    }
+    await audit(req, refs, 'retrieve');
+    const boundary = newBoundary();
+    const base = baseUrl(req);
+    const parts: OutPart[] = refs.map((r) => ({
+      contentType: `application/dicom; transfer-syntax=${r.record.file!.transferSyntaxUid}`,
+      contentLength: r.record.file!.fileSize,
+      location: `${base}/studies/${r.studyUid}/series/${r.seriesUid}/instances/${r.sopUid}`,
+      body: () => blobs.createReadStream(r.record.file!.blobKey),
+    }));
+    reply.header('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
+    return reply.send(multipartStream(boundary, parts));
+  }
+
+  async function metadata(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
+    if (!acceptsDicomJson(req.headers.accept)) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: 'metadata is served as application/dicom+json' });
+    const { study, series, instance } = req.params;
+    const refs = await resolveInstances(index, study, series, instance);
+    await audit(req, refs, 'metadata');
+    const base = baseUrl(req);
+    const out = [];
+    // One instance at a time: memory stays at one file, whatever the study's size.
+    for (const r of refs) {
+      const file = readPart10(await blobs.get(r.record.file!.blobKey));
+      const url = `${base}/studies/${r.studyUid}/series/${r.seriesUid}/instances/${r.sopUid}`;
+      out.push(toDicomJson(file.dataset, { bulkDataUri: (path) => `${url}/bulkdata/${bulkPath(path)}` }));
+    }
+    reply.type(DICOM_JSON);
+    return out;
+  }
+
+  async function frames(req: FastifyRequest<{ Params: Params & { frames: string } }>, reply: FastifyReply) {
+    const { study, series, instance } = req.params;
+    const [ref] = await resolveInstances(index, study, series, instance);
+    const file = readPart10(await blobs.get(ref.record.file!.blobKey));
+    const f = framesOf(file.dataset, file.transferSyntaxUID);
+    const list = parseFrameList(req.params.frames, f.count);
+    // Accept: multipart/related; type="application/octet-stream" (native) or the frame's image type;
+    // transfer-syntax must be "*" or the one the frames are in (no transcoding).
+    const accept = req.headers.accept;
+    if (accept !== undefined && accept.trim() !== '') {
+      const ok = splitOutsideQuotes(accept, ',').some((range) => {
+        const { type, params } = mediaTypeParams(range);
+        if (type === '*/*') return true;
+        if (type !== 'multipart/related') return false;
+        const inner = (params.type ?? 'application/octet-stream').toLowerCase();
+        const ts = params['transfer-syntax'];
+        const typeOk = inner === f.mediaType || inner === '*/*' || (inner === 'application/octet-stream' && ts === '*');
+        return typeOk && (ts === undefined || ts === '*' || ts === f.transferSyntax);
+      });
+      if (!ok) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: `frames are available as ${f.mediaType}; transfer-syntax=${f.transferSyntax}` });
+    }
+    await audit(req, [ref], 'frames');
+    const boundary = newBoundary();
+    const parts: OutPart[] = list.map((n) => {
+      const body = f.frame(n);
+      return { contentType: `${f.mediaType}; transfer-syntax=${f.transferSyntax}`, contentLength: body.length, body: () => body };
+    });
+    reply.header('Content-Type', `multipart/related; type="${f.mediaType}"; boundary=${boundary}`);
+    return reply.send(multipartStream(boundary, parts));
+  }
+
+  async function bulkdata(req: FastifyRequest<{ Params: Params & { '*': string } }>, reply: FastifyReply) {
+    const { study, series, instance } = req.params;
+    const [ref] = await resolveInstances(index, study, series, instance);
+    const file = readPart10(await blobs.get(ref.record.file!.blobKey));
+    const bytes = bulkValue(file.dataset, req.params['*']);
+    if (bytes === undefined) throw new AppError('INDEX_NOT_FOUND', { detail: `bulk data ${req.params['*']}` });
+    await audit(req, [ref], 'bulkdata');
+    const boundary = newBoundary();
+    reply.header('Content-Type', `multipart/related; type="application/octet-stream"; boundary=${boundary}`);
+    return reply.send(multipartStream(boundary, [{ contentType: 'application/octet-stream', contentLength: bytes.length, body: () => bytes }]));
+  }
+
+  const opts = { config: { role: READ } };
+  app.get<{ Params: Params & { '*': string } }>('/studies/:study/series/:series/instances/:instance/bulkdata/*', opts, bulkdata);
+  app.get<{ Params: Params & { frames: string } }>('/studies/:study/series/:series/instances/:instance/frames/:frames', opts, frames);
+  app.get<{ Params: Params }>('/studies/:study', opts, retrieve);
+  app.get<{ Params: Params }>('/studies/:study/series/:series', opts, retrieve);
+  app.get<{ Params: Params }>('/studies/:study/series/:series/instances/:instance', opts, retrieve);
+  app.get<{ Params: Params }>('/studies/:study/metadata', opts, metadata);
+  app.get<{ Params: Params }>('/studies/:study/series/:series/metadata', opts, metadata);
+  app.get<{ Params: Params }>('/studies/:study/series/:series/instances/:instance/metadata', opts, metadata);
+};

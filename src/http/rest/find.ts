@@ -1,0 +1,74 @@
+// POST /tools/find (Orthanc's "find" over the index): { Level, Query, Expand, Limit, Since,
+// RequestedTags, CaseSensitive }. Matching goes through the shared engine (src/index/matching.ts).
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../../core/errors.ts';
+import type { Level } from '../../index/archive-index.ts';
+import { expandResource } from './orthanc-json.ts';
+import { acceptJsonWithAnyType } from './json-any-type.ts';
+import { READ, type RestDeps } from './rest-deps.ts';
+
+const LEVEL_NAMES: Record<string, Level> = { patient: 'patient', study: 'study', series: 'series', instance: 'instance' };
+
+interface FindBody {
+  Level: string;
+  Query?: Record<string, string>;
+  Expand?: boolean;
+  Limit?: number;
+  Since?: number;
+  RequestedTags?: string[];
+  CaseSensitive?: boolean;
+}
+
+const schema = {
+  body: {
+    type: 'object',
+    required: ['Level'],
+    properties: {
+      Level: { type: 'string' },
+      Query: { type: 'object', additionalProperties: { type: 'string' } },
+      Expand: { type: 'boolean' },
+      Limit: { type: 'integer', minimum: 0 },
+      Since: { type: 'integer', minimum: 0 },
+      RequestedTags: { type: 'array', items: { type: 'string' } },
+      CaseSensitive: { type: 'boolean' },
+      Full: { type: 'boolean' },
+      Short: { type: 'boolean' },
+    },
+  },
+} as const;
+
+export const findRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
+  const { index } = deps.archive;
+  acceptJsonWithAnyType(app);
+  app.post<{ Body: FindBody }>('/tools/find', { config: { role: READ }, schema }, async (req) => {
+    const b = req.body;
+    const level = LEVEL_NAMES[b.Level.toLowerCase()];
+    if (level === undefined) throw new AppError('QUERY_INVALID', { detail: `Level must be Patient, Study, Series or Instance` });
+    const page = await index.query({
+      level,
+      keys: b.Query ?? {},
+      // Orthanc: Limit 0 means no limit.
+      ...(b.Limit !== undefined && b.Limit > 0 ? { limit: b.Limit } : {}),
+      ...(b.Since !== undefined ? { offset: b.Since } : {}),
+      caseInsensitivePN: b.CaseSensitive === false,
+    });
+    if (page.ignoredKeys.length > 0) {
+      // Orthanc would read the files to apply these; we refuse rather than return a superset.
+      throw new AppError('QUERY_INVALID', { detail: `not indexed, cannot be matched: ${page.ignoredKeys.join(', ')}` });
+    }
+    if (b.Expand !== true) return page.matches.map((m) => m.id);
+    const out = [];
+    for (const m of page.matches) {
+      const r = await index.getResource(level, m.id);
+      if (!r) continue;
+      const json = await expandResource(index, r, deps.now ? { now: deps.now } : {});
+      if (b.RequestedTags !== undefined) {
+        const requested: Record<string, string | null> = {};
+        for (const k of b.RequestedTags) requested[k] = m.tags[k] ?? null;
+        json.RequestedTags = requested;
+      }
+      out.push(json);
+    }
+    return out;
+  });
+};

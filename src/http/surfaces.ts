@@ -1,0 +1,69 @@
+// Registers the authentication layer and every API surface on the one server. server.ts calls
+// this right after creating the app (before other plugins), so the auth hook reaches every route.
+import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../auth/audit-log.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import type { LoginRateLimiter } from '../auth/login-rate-limiter.ts';
+import type { Logger } from '../core/log.ts';
+import { auditRoutes } from './audit/audit-routes.ts';
+import { installAuth } from './auth-plugin.ts';
+import { authRoutes } from './auth/auth-routes.ts';
+import { userAdminRoutes } from './auth/user-admin-routes.ts';
+import { oidcRoutes, type OidcSettings } from './auth/oidc-routes.ts';
+import { jsonErrorHandler } from './error-handler.ts';
+import { dicomwebPlugin } from './dicomweb/dicomweb-plugin.ts';
+import { wadoUriRoutes } from './dicomweb/wado-uri.ts';
+import { gatewayStowRoutes, type GatewayStowDeps } from './dicomweb/gateway-stow.ts';
+import { restPlugin } from './rest/rest-plugin.ts';
+import type { RestDeps } from './rest/rest-deps.ts';
+
+export interface SurfaceDeps {
+  logger: Logger;
+  auth: {
+    /** config.auth.enabled (false only with --dev). */
+    enabled: boolean;
+    /** Required when enabled. */
+    service: AuthService | null;
+    audit: AuditLog;
+    limiter?: LoginRateLimiter;
+    /** Route URLs public without declaring it (default ['/health']). */
+    publicRoutes?: readonly string[];
+    /** OpenID Connect login (GET /auth/oidc/login, /auth/oidc/callback) when configured. */
+    oidc?: OidcSettings;
+  };
+  /** The Orthanc-compatible REST surface; absent until the archive is open (tests of auth alone). */
+  rest?: Omit<RestDeps, 'audit' | 'logger'>;
+  /** STOW-RS into de-identification projects (POST /projects/{project}/dicom-web/studies). */
+  gateway?: GatewayStowDeps;
+}
+
+export async function registerSurfaces(app: FastifyInstance, deps: SurfaceDeps): Promise<void> {
+  const limiter = installAuth(app, {
+    enabled: deps.auth.enabled,
+    service: deps.auth.service,
+    audit: deps.auth.audit,
+    logger: deps.logger,
+    ...(deps.auth.limiter ? { limiter: deps.auth.limiter } : {}),
+    ...(deps.auth.publicRoutes ? { publicRoutes: deps.auth.publicRoutes } : {}),
+  });
+  await app.register(async (scope) => {
+    scope.setErrorHandler(jsonErrorHandler(deps.logger));
+    await scope.register(authRoutes, { service: deps.auth.service, audit: deps.auth.audit, limiter });
+    await scope.register(auditRoutes, { audit: deps.auth.audit });
+    await scope.register(userAdminRoutes, { service: deps.auth.service, audit: deps.auth.audit });
+    if (deps.auth.oidc && deps.auth.service) {
+      await scope.register(oidcRoutes, { settings: deps.auth.oidc, service: deps.auth.service, audit: deps.auth.audit, logger: deps.logger });
+    }
+  });
+  if (deps.rest) {
+    await app.register(restPlugin, { ...deps.rest, audit: deps.auth.audit, logger: deps.logger });
+    const dicomweb = { archive: deps.rest.archive, audit: deps.auth.audit, logger: deps.logger };
+    await app.register(dicomwebPlugin, { prefix: '/dicom-web', ...dicomweb });
+    // WADO-URI lives at /wado (Orthanc and OHIF's "wadoUriRoot" expect it there).
+    await app.register(async (scope) => {
+      scope.setErrorHandler(jsonErrorHandler(deps.logger));
+      await scope.register(wadoUriRoutes, dicomweb);
+      if (deps.gateway) await scope.register(gatewayStowRoutes(deps.gateway), dicomweb);
+    });
+  }
+}
