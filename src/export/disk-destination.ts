@@ -1,0 +1,40 @@
+// A folder as a route destination: each item is exported with a path template (disk-exporter.ts).
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../core/errors.ts';
+import type { Destination } from '../pipeline/route-queue.ts';
+import { DiskExporter, type DiskExportOptions } from './disk-exporter.ts';
+
+/** Reads an item (archive reference) as Part-10 bytes. */
+export type ItemLoader = (item: string) => Promise<Uint8Array>;
+
+export class DiskDestination implements Destination {
+  readonly name: string;
+  readonly #exporter: DiskExporter;
+  readonly #root: string;
+  readonly #load: ItemLoader;
+
+  constructor(name: string, opts: DiskExportOptions, load: ItemLoader) {
+    this.name = name;
+    this.#exporter = new DiskExporter(opts);
+    this.#root = opts.root;
+    this.#load = load;
+  }
+
+  async send(item: string): Promise<void> {
+    await this.#exporter.exportInstance(await this.#load(item));
+  }
+
+  /** The folder exists (or can be created) and is writable. */
+  async test(): Promise<void> {
+    const probe = join(this.#root, `.dg-probe-${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.mkdir(this.#root, { recursive: true });
+      await fs.writeFile(probe, '');
+      await fs.rm(probe);
+    } catch (e) {
+      throw new AppError('EXPORT_WRITE_FAILED', { detail: `destination ${this.name} is not writable: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, cause: e });
+    }
+  }
+}
