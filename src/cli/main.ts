@@ -8,17 +8,19 @@ import { GLOBAL_OPTIONS, GLOBAL_USAGE, UsageError, type Command } from './comman
 // Each command is a module src/cli/commands/<name>.ts exporting `command`; the list is the folder,
 // so adding a command touches no central file. Modules load lazily: `dump` does not pay for HTTP.
 const COMMANDS_DIR = new URL('./commands/', import.meta.url);
+// .ts when run from the sources (tsx), .js when run from the build (dist/).
+const EXT = import.meta.url.endsWith('.js') ? '.js' : '.ts';
 
 function commandNames(): string[] {
   return readdirSync(COMMANDS_DIR)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('_'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(EXT) && !f.startsWith('_'))
+    .map((f) => f.slice(0, -EXT.length))
     .sort();
 }
 
 async function loadCommand(name: string): Promise<Command | undefined> {
   if (!/^[a-z][a-z0-9-]*$/.test(name) || !commandNames().includes(name)) return undefined;
-  const mod = (await import(new URL(`${name}.ts`, COMMANDS_DIR).href)) as { command: Command };
+  const mod = (await import(new URL(`${name}${EXT}`, COMMANDS_DIR).href)) as { command: Command };
   return mod.command;
 }
 
