@@ -15,6 +15,7 @@ import { dummyValue } from './dummy.ts';
 import { BASIC_PROFILE_CODE, OPTION_CODES, type DeidOptions } from './options.ts';
 import type { AttributeChange, DeidOutcome } from './outcome.ts';
 import { TABLE_E1_1_EDITION } from './profiles/table-e1-1.ts';
+import { visualFeaturesVerdict } from './visual-features.ts';
 import type { Project } from './project.ts';
 import type { PseudonymMapping, Pseudonymizer } from './pseudonymizer.ts';
 
@@ -44,6 +45,8 @@ export async function deidentify(req: DeidRequest): Promise<DeidOutcome> {
   for (const [t, name] of REQUIRED_UIDS) {
     if (!ds.string(t)) return { kind: 'rejected', reason: 'missing-uid', detail: `${name} missing` };
   }
+  const faces = visualFeaturesVerdict(ds, project);
+  if (faces.kind === 'quarantine') return { kind: 'quarantined', reason: 'recognizable-visual-features', detail: faces.detail };
   const verdict = burnedInVerdict(ds, project);
   if (verdict.kind === 'quarantine') return { kind: 'quarantined', reason: verdict.reason, detail: verdict.detail };
   if (verdict.kind === 'blank' && !blankRegions(ds, verdict.rule)) {

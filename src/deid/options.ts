@@ -5,7 +5,7 @@ import type { TableOption } from './profiles/types.ts';
 export interface DeidOptions extends Record<TableOption, boolean> {
   /** E.3.1 Clean Pixel Data: burned-in text is removed (by project pixel regions) instead of quarantining. */
   readonly cleanPixelData: boolean;
-  /** E.3.2 Clean Recognizable Visual Features. dicomgate cannot do this itself; objects needing it are quarantined. */
+  /** E.3.2 Clean Recognizable Visual Features. dicomgate cannot remove faces; images that may show one are quarantined (visual-features.ts). */
   readonly cleanRecognizableVisualFeatures: boolean;
 }
 

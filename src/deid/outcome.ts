@@ -4,7 +4,8 @@ import type { Dataset } from '../dicom/dataset.ts';
 export type QuarantineReason =
   | 'burned-in-annotation' // BurnedInAnnotation = YES and no project rule
   | 'burned-in-modality' // SC / US / OT objects: burned-in text is likely and unmarked
-  | 'pixel-cleaning-unsupported'; // a region rule matched but the pixel data cannot be edited (compressed)
+  | 'pixel-cleaning-unsupported' // a region rule matched but the pixel data cannot be edited (compressed)
+  | 'recognizable-visual-features'; // Clean Recognizable Visual Features requested and the image may show a face
 
 export type RejectReason =
   | 'missing-uid' // SOP Class/Instance, Study or Series Instance UID absent

@@ -3,7 +3,11 @@
 //   UIDs in every slice), so a request whose values are all known needs no database call;
 // - group commit: requests arriving in the same turn of the event loop go to the store as one
 //   transaction. A request resolves only after its transaction committed, so a mapping is durable
-//   before the output that uses it can be reported done.
+//   before the output that uses it can be reported done. A caller with many files in flight (the
+//   deid command) may set a batch window: requests then wait up to that long, or until `batchTarget`
+//   are queued, so that one commit (one fsync of the SQLite WAL) serves more of them. With reads and
+//   writes off the main thread, files reach the pseudonymizer one by one; without a window a 300-slice
+//   CT took 76-118 commits of 2.5-3.9 requests each, and on a busy disk those fsyncs were most of the run.
 import type { PatientKey, PatientPseudonym, PseudonymMapping, PseudonymPolicy, PseudonymRequest, Pseudonymizer } from '../deid/pseudonymizer.ts';
 import type { BatchRequest, PseudonymStore } from './pseudonym-store.ts';
 
@@ -25,14 +29,24 @@ export class StorePseudonymizer implements Pseudonymizer {
   readonly #cacheSize: number;
   readonly #patients = new Map<string, PatientPseudonym>();
   readonly #uids = new Map<string, string>();
+  readonly #windowMs: number;
+  readonly #batchTarget: number;
   #queue: Pending[] = [];
-  #scheduled = false;
+  #immediate = false;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(store: PseudonymStore, project: string, policy: PseudonymPolicy, opts: { cacheSize?: number } = {}) {
+  constructor(
+    store: PseudonymStore,
+    project: string,
+    policy: PseudonymPolicy,
+    opts: { cacheSize?: number; batchWindowMs?: number; batchTarget?: number } = {},
+  ) {
     this.#store = store;
     this.#project = project;
     this.#policy = policy;
     this.#cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this.#windowMs = opts.batchWindowMs ?? 0;
+    this.#batchTarget = Math.min(MAX_BATCH, Math.max(1, opts.batchTarget ?? 1));
   }
 
   resolve(req: PseudonymRequest): Promise<PseudonymMapping> {
@@ -40,11 +54,27 @@ export class StorePseudonymizer implements Pseudonymizer {
     if (cached) return Promise.resolve(cached);
     return new Promise((resolve, reject) => {
       this.#queue.push({ req, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => void this.#flush());
-      }
+      this.#schedule(this.#windowMs === 0 || this.#queue.length >= this.#batchTarget);
     });
+  }
+
+  /** A flush at the next turn of the event loop (now) or when the batch window closes. */
+  #schedule(now: boolean): void {
+    if (this.#immediate) return;
+    if (now) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#immediate = true;
+      setImmediate(() => {
+        this.#immediate = false;
+        void this.#flush();
+      });
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        void this.#flush();
+      }, this.#windowMs);
+    }
   }
 
   /** Forgets cached keys, e.g. after deletePatient through another store instance. */
@@ -66,7 +96,6 @@ export class StorePseudonymizer implements Pseudonymizer {
   }
 
   async #flush(): Promise<void> {
-    this.#scheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       // Cached UIDs are taken now: #remember may clear the cache before the batch returns.

@@ -1,13 +1,15 @@
 // De-identifies one input (a file path or bytes from a ZIP) and writes the result under the output
 // folder as <pseudonymous PatientID>/<Study UID>/<Series UID>/<SOP Instance UID>.dcm: every name in
 // the output tree is a pseudonym or a new UID, never an input name.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { looksLikeDicom } from '../../dicom/part10.ts';
 import { deidentifyPart10 } from '../../deid/deidentify-part10.ts';
 import type { AttributeChange } from '../../deid/outcome.ts';
 import type { Project } from '../../deid/project.ts';
 import type { Pseudonymizer } from '../../deid/pseudonymizer.ts';
+import { InputBuffers } from './_deid-input-buffers.ts';
 
 export type FileResult =
   | { readonly kind: 'deidentified'; readonly output: string | undefined; readonly bytes: number; readonly changes?: readonly AttributeChange[] }
@@ -25,8 +27,21 @@ const SAFE_NAME = /[^A-Za-z0-9._-]/g;
 // Folders this job already created (per job: another run may have deleted them since).
 const madeDirs = new WeakMap<FileJob, Set<string>>();
 
+// One pool per thread: a worker thread has its own.
+const inputBuffers = new InputBuffers();
+
 export async function deidFile(input: { path: string } | { data: Uint8Array }, job: FileJob): Promise<FileResult> {
-  const buf = 'path' in input ? readFileSync(input.path) : input.data;
+  if (!('path' in input)) return deidBytes(input.data, job);
+  const { data, buffer } = await inputBuffers.read(input.path);
+  try {
+    return await deidBytes(data, job);
+  } finally {
+    // The output is written (or dropped) by now; nothing keeps a view into the buffer.
+    inputBuffers.release(buffer);
+  }
+}
+
+async function deidBytes(buf: Uint8Array, job: FileJob): Promise<FileResult> {
   if (!looksLikeDicom(buf)) return { kind: 'skipped', reason: 'not-dicom' };
   const outcome = await deidentifyPart10(buf, job.project, job.pseudonymizer, { explain: job.dryRun });
   if (outcome.kind !== 'deidentified') return outcome;
@@ -42,6 +57,50 @@ export async function deidFile(input: { path: string } | { data: Uint8Array }, j
     made.add(dir);
   }
   const output = join(dir, `${outcome.sopInstanceUid}.dcm`);
-  writeFileSync(output, outcome.chunks.length === 1 ? outcome.chunks[0] : Buffer.concat(outcome.chunks));
+  await writeChunks(output, outcome.chunks);
   return { kind: 'deidentified', output, bytes };
+}
+
+let tempSeq = 0;
+
+/**
+ * Writes the chunks with writev: most of them are views into the input, so nothing is copied. The
+ * write runs on libuv's thread pool: the kernel's copying into the page cache (most of the cost of a
+ * de-identified CT slice) overlaps with the next files' parsing on the main thread. It goes to a temporary
+ * name renamed into place, so two inputs with the same SOP Instance UID (one instance in two transfer
+ * syntaxes) in flight at once never interleave in one file, and an interrupted run leaves no partial file.
+ */
+async function writeChunks(path: string, chunks: readonly Buffer[]): Promise<void> {
+  const temp = `${path}.${process.pid}-${++tempSeq}.tmp`;
+  try {
+    await writeFile(temp, chunks);
+    await rename(temp, path);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+}
+
+async function writeFile(path: string, chunks: readonly Buffer[]): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    let total = chunks.reduce((n, c) => n + c.length, 0);
+    let rest: readonly Buffer[] = chunks;
+    // writev may write less than asked (and takes at most IOV_MAX buffers): go on from where it stopped.
+    while (total > 0) {
+      let n = (await fh.writev(rest.slice(0, 1024))).bytesWritten;
+      total -= n;
+      const next: Buffer[] = [];
+      for (const c of rest) {
+        if (n >= c.length) n -= c.length;
+        else {
+          next.push(n > 0 ? c.subarray(n) : c);
+          n = 0;
+        }
+      }
+      rest = next;
+    }
+  } finally {
+    await fh.close();
+  }
 }

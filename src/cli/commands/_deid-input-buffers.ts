@@ -1,0 +1,64 @@
+// Reusable read buffers for `deid`. Reading a 0.5 MB slice into a fresh Buffer costs more in page faults
+// than parsing and de-identifying it (measured on the 512x512 CT: readFileSync 0.2-0.4 ms of system
+// time per file, a reused buffer 0.05-0.08 ms). A buffer goes back to the pool once its file's output is
+// written: the parsed dataset and the output chunks are views into it until then.
+// Reads run on libuv's thread pool, so the kernel's copying overlaps with parsing on the main thread.
+import { open } from 'node:fs/promises';
+
+const GRAIN = 64 * 1024;
+/** Larger inputs (multi-frame, big RT dose) get a buffer of their own that is not kept. */
+const MAX_POOLED = 16 * 1024 * 1024;
+/** Bytes kept in free buffers at most, so the pool never holds more than this beyond what is in flight. */
+const MAX_FREE_BYTES = 64 * 1024 * 1024;
+
+export class InputBuffers {
+  readonly #free: Buffer[] = [];
+  #freeBytes = 0;
+
+  /** Reads the whole file; hand the result's `buffer` back with release() when done with it. */
+  async read(path: string): Promise<{ readonly data: Buffer; readonly buffer: Buffer }> {
+    const fh = await open(path, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const buffer = this.#take(size);
+      let n = 0;
+      try {
+        while (n < size) {
+          const { bytesRead } = await fh.read(buffer, n, size - n, n);
+          if (bytesRead === 0) break; // truncated while we read: parse what is there
+          n += bytesRead;
+        }
+      } catch (e) {
+        this.release(buffer);
+        throw e;
+      }
+      return { data: buffer.subarray(0, n), buffer };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  release(buffer: Buffer): void {
+    if (buffer.length > MAX_POOLED) return;
+    // Over budget: the oldest free buffers go first (they did not fit the recent files).
+    while (this.#free.length > 0 && this.#freeBytes + buffer.length > MAX_FREE_BYTES) this.#freeBytes -= (this.#free.shift() as Buffer).length;
+    this.#free.push(buffer);
+    this.#freeBytes += buffer.length;
+  }
+
+  /** Bytes held in free buffers (for tests). */
+  get freeBytes(): number {
+    return this.#freeBytes;
+  }
+
+  #take(size: number): Buffer {
+    for (let i = this.#free.length - 1; i >= 0; i--) {
+      if (this.#free[i].length >= size) {
+        const [b] = this.#free.splice(i, 1);
+        this.#freeBytes -= b.length;
+        return b;
+      }
+    }
+    return Buffer.allocUnsafeSlow(Math.max(GRAIN, Math.ceil(size / GRAIN) * GRAIN));
+  }
+}
