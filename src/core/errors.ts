@@ -27,6 +27,7 @@ export const ERRORS = {
   CONFIG_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid configuration' },
   CONFIG_SECRET: { http: 500, dimse: 0xc000, retryable: false, text: 'Secret reference cannot be resolved' },
   IMPORT_UNREADABLE: { http: 400, dimse: 0xc000, retryable: false, text: 'Input cannot be read' },
+  UPLOAD_TOO_LARGE: { http: 413, dimse: 0xa700, retryable: false, text: 'Upload larger than allowed' },
   CLI_USAGE: { http: 400, dimse: 0xc000, retryable: false, text: 'Invalid command line' },
   DIMSE_ABORTED: { http: 502, dimse: 0xa700, retryable: true, text: 'DICOM association aborted' },
   DIMSE_ASSOCIATION_REJECTED: { http: 502, dimse: 0xa700, retryable: true, text: 'DICOM association rejected by peer' },
@@ -67,6 +68,7 @@ export const ERRORS = {
   ROUTE_PEER_BUSY: { http: 503, dimse: 0xa700, retryable: true, text: 'Destination is out of resources; will retry' },
   ROUTE_REJECTED: { http: 502, dimse: 0xc000, retryable: false, text: 'Destination refused the object' },
   PIPELINE_CONFIG_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid pipeline configuration' },
+  PIPELINE_REJECTED: { http: 422, dimse: 0xc000, retryable: false, text: 'Refused by a pipeline filter' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

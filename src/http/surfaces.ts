@@ -15,6 +15,7 @@ import { dicomwebPlugin } from './dicomweb/dicomweb-plugin.ts';
 import { wadoUriRoutes } from './dicomweb/wado-uri.ts';
 import { gatewayStowRoutes, type GatewayStowDeps } from './dicomweb/gateway-stow.ts';
 import { restPlugin } from './rest/rest-plugin.ts';
+import { convertRoute } from './tools/convert-route.ts';
 import type { RestDeps } from './rest/rest-deps.ts';
 
 export interface SurfaceDeps {
@@ -64,6 +65,13 @@ export async function registerSurfaces(app: FastifyInstance, deps: SurfaceDeps):
       scope.setErrorHandler(jsonErrorHandler(deps.logger));
       await scope.register(wadoUriRoutes, dicomweb);
       if (deps.gateway) await scope.register(gatewayStowRoutes(deps.gateway), dicomweb);
+    });
+    await app.register(convertRoute, {
+      ingest: deps.rest.archive.ingest,
+      audit: deps.auth.audit,
+      logger: deps.logger,
+      uploadLimitBytes: deps.rest.uploadLimitBytes ?? 1024 * 1024 * 1024,
+      ...(deps.gateway ? { gateway: deps.gateway } : {}),
     });
   }
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../core/package-root.ts';
 
 export interface UiAsset {
   body: Buffer;
@@ -13,7 +13,7 @@ export interface UiAsset {
 }
 
 /** web/ at the repository root, next to src/. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
+export const DEFAULT_WEB_ROOT = join(PACKAGE_ROOT, 'web');
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
