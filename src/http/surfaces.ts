@@ -17,6 +17,8 @@ import { gatewayStowRoutes, type GatewayStowDeps } from './dicomweb/gateway-stow
 import { restPlugin } from './rest/rest-plugin.ts';
 import { convertRoute } from './tools/convert-route.ts';
 import type { RestDeps } from './rest/rest-deps.ts';
+import { brokerPlugin, type BrokerDeps } from './broker/broker-plugin.ts';
+import { projectsPlugin, type ProjectsDeps } from './projects/projects-plugin.ts';
 
 export interface SurfaceDeps {
   logger: Logger;
@@ -36,6 +38,10 @@ export interface SurfaceDeps {
   rest?: Omit<RestDeps, 'audit' | 'logger'>;
   /** STOW-RS into de-identification projects (POST /projects/{project}/dicom-web/studies). */
   gateway?: GatewayStowDeps;
+  /** Honest broker (/broker/...): key database and quarantine. */
+  broker?: Omit<BrokerDeps, 'audit' | 'logger'>;
+  /** De-identification projects (/projects, /projects/{project}/preview). */
+  projects?: Omit<ProjectsDeps, 'audit' | 'logger'>;
 }
 
 export async function registerSurfaces(app: FastifyInstance, deps: SurfaceDeps): Promise<void> {
@@ -56,6 +62,8 @@ export async function registerSurfaces(app: FastifyInstance, deps: SurfaceDeps):
       await scope.register(oidcRoutes, { settings: deps.auth.oidc, service: deps.auth.service, audit: deps.auth.audit, logger: deps.logger });
     }
   });
+  if (deps.broker) await app.register(brokerPlugin, { ...deps.broker, audit: deps.auth.audit, logger: deps.logger });
+  if (deps.projects) await app.register(projectsPlugin, { ...deps.projects, audit: deps.auth.audit, logger: deps.logger });
   if (deps.rest) {
     await app.register(restPlugin, { ...deps.rest, audit: deps.auth.audit, logger: deps.logger });
     const dicomweb = { archive: deps.rest.archive, audit: deps.auth.audit, logger: deps.logger };

@@ -5,6 +5,7 @@ import { GatewayService } from '../../src/services/gateway.ts';
 import { QuarantineStore } from '../../src/services/quarantine.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { uiPlugin } from '../../src/http/ui/ui-plugin.ts';
+import { brokerSetup } from './broker-harness.ts';
 
 export async function fullSurfaceOptions(): Promise<{ harness: HarnessOptions; minRoutes: number; close(): Promise<void> }> {
   const archive = memoryArchive();
@@ -27,5 +28,15 @@ export async function fullSurfaceOptions(): Promise<{ harness: HarnessOptions; m
   const extra = async (app: Parameters<NonNullable<HarnessOptions['extra']>>[0]) => {
     await app.register(uiPlugin, { logger: silentLogger });
   };
-  return { harness: { surfaces: { rest: archive.rest, gateway }, oidc, extra }, minRoutes: 100, close: archive.close };
+  // The broker and projects surfaces, over their own scratch adapters (never reached either).
+  const broker = await brokerSetup();
+  const surfaces = { rest: archive.rest, gateway, broker: broker.surfaces.broker, projects: broker.surfaces.projects };
+  return {
+    harness: { surfaces, oidc, extra },
+    minRoutes: 100,
+    async close() {
+      await archive.close();
+      await broker.close();
+    },
+  };
 }

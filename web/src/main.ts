@@ -4,6 +4,8 @@ import './styles.css';
 import { ApiError, getJson, postJson, setCsrfToken, setUnauthorizedHandler, type Me } from './api.ts';
 import { clear, h } from './dom.ts';
 import { auditPage } from './pages/audit.ts';
+import { brokerPage } from './pages/broker.ts';
+import { projectsPage } from './pages/projects.ts';
 import { archivePage } from './pages/archive.ts';
 import { jobsPage } from './pages/jobs.ts';
 import { loginPage } from './pages/login.ts';
@@ -21,6 +23,9 @@ function navItems(): [string, string][] {
   if (hasRole(...READERS)) items.push(['', 'Archive']);
   if (hasRole('uploader')) items.push(['upload', 'Upload']);
   items.push(['jobs', 'Jobs']);
+  if (hasRole(...READERS)) items.push(['projects', 'Projects']);
+  // The broker role itself: administrators are not honest brokers unless given the role.
+  if (currentUser()?.roles.includes('broker') || currentUser()?.via === 'dev') items.push(['broker', 'Honest broker']);
   if (hasRole(...READERS)) items.push(['status', 'System']);
   if (hasRole('admin')) items.push(['audit', 'Audit log']);
   return items;
@@ -81,6 +86,8 @@ route('upload', uploadPage);
 route('jobs', jobsPage);
 route('audit', auditPage);
 route('status', statusPage);
+route('projects', projectsPage);
+route('broker', brokerPage);
 
 setOutlet(frame);
 setUnauthorizedHandler(() => {
