@@ -13,30 +13,50 @@ import { startDimseServer, type DimseServer } from './dimse-server/start-dimse-s
 import { openKeyStore } from './pseudonyms/open-key-store.ts';
 import type { PseudonymStore } from './pseudonyms/pseudonym-store.ts';
 import { StorePseudonymizer } from './pseudonyms/store-pseudonymizer.ts';
-import { GatewayService, type GatewayProject } from './services/gateway.ts';
+import { GatewayService, type GatewayFilter, type GatewayProject } from './services/gateway.ts';
 import { QuarantineStore } from './services/quarantine.ts';
 import { openAuth } from './auth/open-auth.ts';
 import { LoginRateLimiter } from './auth/login-rate-limiter.ts';
 import { AppError } from './core/errors.ts';
 import { buildHttpServer } from './http/server.ts';
-import { openArchive, type Archive } from './services/archive.ts';
+import { JobRegistry } from './http/rest/jobs.ts';
+import { INDEX_FILE, openArchive, type Archive } from './services/archive.ts';
 import { join } from 'node:path';
+import type { DestinationConfig } from './config/schema.ts';
+import { BUILTIN_PROJECTS } from './deid/project.ts';
+import { DicomPeerDestination } from './export/dicom-peer-destination.ts';
+import { DiskDestination, type ItemLoader } from './export/disk-destination.ts';
+import { StowDestination } from './export/stow-destination.ts';
+import { openPipelineDb } from './pipeline/open-pipeline-db.ts';
+import { compilePipelines, type Pipeline } from './pipeline/pipeline-config.ts';
+import type { Destination } from './pipeline/route-queue.ts';
+import { archiveItemLoader, PipelineRuntime } from './services/pipeline-runtime.ts';
 
 export interface RunningServer {
   dicomPort: number;
   httpPort: number;
   archive: Archive;
+  pipeline: PipelineRuntime;
   close(): Promise<void>;
 }
 
 export async function startServer(config: ResolvedConfig, logger: Logger = createLogger({ level: config.log.level })): Promise<RunningServer> {
+  // Pipelines are compiled (every problem at once) before anything is opened or listens.
+  const pipelines = compilePipelines(config.pipelines, {
+    projects: [...Object.keys(BUILTIN_PROJECTS), ...Object.keys(config.projects)],
+    destinations: Object.keys(config.destinations),
+  });
+  const deidByAe = pipelineIntakeProjects(pipelines, config.intakes);
   mkdirSync(config.dataDir, { recursive: true });
   const started = Date.now();
+  // Bound once the pipeline runtime is open (it needs the archive's index); nothing is stored before.
+  let runtime: PipelineRuntime | undefined;
   const archive = await openArchive(config.dataDir, {
     duplicates: config.storage.duplicates,
     indexKind: config.index.kind,
     postgres: config.postgres,
     log: logger.child({ component: 'archive' }),
+    onStored: (stored) => runtime?.onStored(stored) ?? Promise.resolve(),
   });
   let dimse: DimseServer | undefined;
   let keys: PseudonymStore | undefined;
@@ -51,8 +71,28 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       ...(config.index.kind === 'postgres' && config.postgres.url ? { postgres: { url: config.postgres.url.reveal(), schema: config.postgres.schema } } : {}),
     });
     if (!auth.readiness.ok) throw new AppError('AUTH_NOT_READY', { detail: auth.readiness.message });
+    runtime = await PipelineRuntime.open({
+      db: openPipelineDb(
+        config.index.kind === 'postgres' && config.postgres.url
+          ? { kind: 'postgres', url: config.postgres.url.reveal(), schema: config.postgres.schema }
+          : { kind: 'sqlite', path: join(config.dataDir, INDEX_FILE) },
+      ),
+      index: archive.index,
+      pipelines,
+      destinations: buildDestinations(config.destinations, config.dicom.aet, archiveItemLoader(archive.index, archive.blobs)),
+      stableAgeMs: config.stableAgeSeconds * 1000,
+      jobs: {
+        concurrency: config.jobs.concurrency,
+        leaseMs: config.jobs.leaseSeconds * 1000,
+        maxAttempts: config.jobs.maxAttempts,
+        backoff: { baseMs: config.jobs.backoffInitialSeconds * 1000, maxMs: config.jobs.backoffMaxSeconds * 1000, jitter: 0.2 },
+      },
+      log: logger.child({ component: 'pipeline' }),
+    });
+    runtime.start();
+    const pipelineRuntime = runtime;
     // Projects are compiled before anything listens, so a typo in the config stops start-up with its reason.
-    const intakeProjects = new Map(config.intakes.map((it) => [it.aet, resolveProject(it.project, config.projects)]));
+    const intakeProjects = new Map([...deidByAe].map(([aet, project]) => [aet, resolveProject(project, config.projects)]));
     const gatewayTargets = new Map<string, GatewayProject>();
     // The key database backs gateway intakes, gateway STOW routes and /anonymize alike.
     keys = await openKeyStore({ dataDir: config.dataDir, kind: config.index.kind, postgres: config.postgres });
@@ -64,7 +104,10 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       return p;
     };
     // One pseudonymizer per project, shared by all its intakes: its cache and batching are per namespace.
-    for (const [aet, project] of intakeProjects) gatewayTargets.set(aet, { project, pseudonymizer: pseudonymizerFor(project) });
+    for (const [aet, project] of intakeProjects) {
+      const filters = filtersFor(pipelines, aet);
+      gatewayTargets.set(aet, { project, pseudonymizer: pseudonymizerFor(project), ...(filters.length > 0 ? { filters } : {}) });
+    }
     const dimseLog = logger.child({ component: 'dimse' });
     const gateway = new GatewayService({ ingest: archive.ingest, quarantine: new QuarantineStore(join(config.dataDir, 'quarantine')), log: logger.child({ component: 'gateway' }) });
     dimse = await startDimseServer(
@@ -83,7 +126,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       },
       // User identity on DIMSE is checked when a peer sends one; requiring it of every peer would shut
       // out the many modalities and TPSs that cannot send one, so the calling-AE allow-list guards those.
-      { ...config.dicom, host: config.host, intakeAets: [...gatewayTargets.keys()] },
+      { ...config.dicom, host: config.host, intakeAets: [...new Set([...gatewayTargets.keys(), ...pipelineAets(pipelines)])].filter((a) => a !== config.dicom.aet) },
     );
     let httpPort = 0;
     const dicomPort = dimse.port;
@@ -114,6 +157,12 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
           system: () => ({ aet: config.dicom.aet, dicomPort, httpPort, version: VERSION }),
           uploadLimitBytes: config.http.uploadLimitMiB * 1024 * 1024,
           anonymize: { projects: config.projects, defaultProject: config.http.defaultAnonymizeProject, pseudonymizerFor },
+          pipeline: {
+            repo: pipelineRuntime.jobs,
+            registry: new JobRegistry(),
+            wake: () => pipelineRuntime.routes.wake(),
+            completeStudy: (id) => pipelineRuntime.complete(id),
+          },
         },
         gateway: { gateway, projectFor: projectByName },
       },
@@ -129,9 +178,11 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       dicomPort,
       httpPort,
       archive,
+      pipeline: pipelineRuntime,
       async close() {
         await http.close();
         await running.close();
+        await pipelineRuntime.stop();
         await keyStore.close();
         await authRuntime.close();
         await archive.close();
@@ -139,11 +190,57 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     };
   } catch (e) {
     await dimse?.close().catch(() => undefined);
+    await runtime?.stop().catch(() => undefined);
     await keys?.close().catch(() => undefined);
     await auth?.close().catch(() => undefined);
     await archive.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Called AE -> de-identification project, from `intakes` and from pipelines whose intake names a
+ * called AE and that have a deid stage. A pipeline cannot de-identify an intake it does not bind to a
+ * called AE (yet): refused here rather than archiving identified objects.
+ */
+function pipelineIntakeProjects(pipelines: readonly Pipeline[], intakes: ResolvedConfig['intakes']): Map<string, string> {
+  const out = new Map(intakes.map((it) => [it.aet, it.project]));
+  const problems: string[] = [];
+  for (const p of pipelines) {
+    const deid = p.stages.find((s) => s.kind === 'deid');
+    const filters = p.stages.some((s) => s.kind === 'filter');
+    const ae = p.intake.calledAe;
+    if ((deid || filters) && (ae === undefined || p.intake.sources?.some((s) => s !== 'dimse') || p.intake.sources?.length === 0)) {
+      problems.push(`pipelines.${p.name}: deid and filter stages apply to DIMSE intakes: set intake.calledAe (and no other sources)`);
+      continue;
+    }
+    if (filters && !deid && !out.has(ae!)) problems.push(`pipelines.${p.name}: filter stages apply on de-identifying intakes: add a deid stage`);
+    if (!deid || ae === undefined) continue;
+    const bound = out.get(ae);
+    if (bound !== undefined && bound !== deid.project) problems.push(`pipelines.${p.name}: intake ${ae} is bound to project ${bound} in "intakes", not ${deid.project}`);
+    out.set(ae, deid.project);
+  }
+  if (problems.length > 0) throw new AppError('PIPELINE_CONFIG_INVALID', { detail: problems.join('; ') });
+  return out;
+}
+
+/** Filter stages of the pipeline bound to a called AE (the first, as selectPipeline picks). */
+function filtersFor(pipelines: readonly Pipeline[], aet: string): GatewayFilter[] {
+  const p = pipelines.find((x) => x.intake.calledAe === aet);
+  return (p?.stages ?? []).flatMap((s) => (s.kind === 'filter' ? [{ expression: s.expression, predicate: s.predicate, onMismatch: s.onMismatch }] : []));
+}
+
+function pipelineAets(pipelines: readonly Pipeline[]): string[] {
+  return pipelines.flatMap((p) => (p.intake.calledAe !== undefined ? [p.intake.calledAe] : []));
+}
+
+function buildDestinations(cfg: Readonly<Record<string, DestinationConfig>>, ourAe: string, load: ItemLoader): Destination[] {
+  return Object.entries(cfg).map(([name, d]) => {
+    if (d.kind === 'dicom') return new DicomPeerDestination(name, { aeTitle: d.aet, host: d.host, port: d.port, callingAe: ourAe }, load);
+    if (d.kind === 'folder') return new DiskDestination(name, { root: d.root, template: d.template }, load);
+    const auth = d.auth === undefined ? undefined : d.auth.kind === 'basic' ? { kind: 'basic' as const, user: d.auth.username, password: d.auth.secret } : { kind: 'bearer' as const, token: d.auth.secret };
+    return new StowDestination(name, { url: d.url, ...(auth ? { auth } : {}) }, load);
+  });
 }
 
 function oidcSettings(config: ResolvedConfig): OidcSettings | undefined {

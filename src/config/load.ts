@@ -17,7 +17,7 @@ const ENUMS: Record<string, readonly string[]> = {
 };
 const SECRET_PATHS = new Set(['postgres.url', 'auth.oidc.clientSecret']);
 /** Objects whose keys are free (validated by the module that owns them). */
-const FREE_OBJECTS = new Set(['projects']);
+const FREE_OBJECTS = new Set(['projects', 'pipelines']);
 
 export interface LoadOptions {
   file?: string | undefined;
@@ -86,6 +86,10 @@ function merge(dst: Json, src: Json, prefix: string, problems: string[], env: No
       }
       continue;
     }
+    if (path === 'destinations') {
+      dst[key] = readDestinations(value, problems, env);
+      continue;
+    }
     if (FREE_OBJECTS.has(path)) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) problems.push(`"${path}" must be an object`);
       else dst[key] = value;
@@ -152,8 +156,73 @@ function validateValues(c: ResolvedConfig, problems: string[]): void {
   if (c.auth.oidc.issuer !== null && (c.auth.oidc.clientId === '' || c.auth.oidc.redirectUri === '')) {
     problems.push('"auth.oidc.issuer" is set, so "auth.oidc.clientId" and "auth.oidc.redirectUri" are needed too');
   }
+  if (!(c.stableAgeSeconds > 0)) problems.push('"stableAgeSeconds" must be a positive number');
+  for (const key of ['concurrency', 'maxAttempts'] as const) {
+    if (!Number.isInteger(c.jobs[key]) || c.jobs[key] < 1) problems.push(`"jobs.${key}" must be an integer >= 1`);
+  }
+  for (const key of ['leaseSeconds', 'backoffInitialSeconds', 'backoffMaxSeconds'] as const) {
+    if (!(c.jobs[key] > 0)) problems.push(`"jobs.${key}" must be a positive number`);
+  }
+  if (c.jobs.backoffMaxSeconds < c.jobs.backoffInitialSeconds) problems.push('"jobs.backoffMaxSeconds" must be >= "jobs.backoffInitialSeconds"');
   if (c.index.kind === 'postgres' && c.postgres.url === null) problems.push('"index.kind" is postgres but "postgres.url" is not set (e.g. "env:DICOMGATE_PG_URL")');
 }
+
+const DESTINATION_KEYS: Record<string, readonly string[]> = {
+  dicom: ['kind', 'aet', 'host', 'port'],
+  dicomweb: ['kind', 'url', 'auth'],
+  folder: ['kind', 'root', 'template'],
+};
+
+/** destinations: name -> {kind: dicom|dicomweb|folder, ...}; auth secrets are resolved here like every secret. */
+function readDestinations(raw: unknown, problems: string[], env: NodeJS.ProcessEnv): Json {
+  const out: Json = {};
+  if (!isPlainObject(raw)) {
+    problems.push('"destinations" must be an object keyed by destination name');
+    return out;
+  }
+  for (const [name, d] of Object.entries(raw)) {
+    const where = `destinations.${name}`;
+    if (!isPlainObject(d) || typeof d.kind !== 'string' || !(d.kind in DESTINATION_KEYS)) {
+      problems.push(`"${where}" must be an object with kind dicom, dicomweb or folder`);
+      continue;
+    }
+    for (const k of Object.keys(d)) if (!DESTINATION_KEYS[d.kind]!.includes(k)) problems.push(`unknown key "${where}.${k}"`);
+    if (d.kind === 'dicom') {
+      checkAet(d.aet, `${where}.aet`, problems);
+      if (typeof d.host !== 'string' || d.host === '') problems.push(`"${where}.host" must be a host name or address`);
+      if (!Number.isInteger(d.port) || (d.port as number) < 1 || (d.port as number) > 65535) problems.push(`"${where}.port" must be an integer 1-65535`);
+      out[name] = { ...d };
+    } else if (d.kind === 'dicomweb') {
+      if (typeof d.url !== 'string' || !/^https?:\/\//.test(d.url)) problems.push(`"${where}.url" must be an http(s) URL`);
+      const dest: Json = { kind: 'dicomweb', url: d.url };
+      if (d.auth !== undefined) {
+        const a = d.auth;
+        if (!isPlainObject(a) || (a.kind !== 'basic' && a.kind !== 'bearer')) problems.push(`"${where}.auth" must be {kind: basic|bearer, username?, secret}`);
+        else {
+          for (const k of Object.keys(a)) if (!['kind', 'username', 'secret'].includes(k)) problems.push(`unknown key "${where}.auth.${k}"`);
+          if (a.kind === 'basic' && (typeof a.username !== 'string' || a.username === '')) problems.push(`"${where}.auth.username" is needed for basic auth`);
+          if (!isSecretRef(a.secret)) problems.push(`"${where}.auth.secret" must be a secret reference "env:NAME" or "file:/path", never the secret itself`);
+          else {
+            try {
+              dest.auth = { kind: a.kind, ...(a.kind === 'basic' ? { username: a.username } : {}), secret: resolveSecret(a.secret, env) };
+            } catch (e) {
+              problems.push(`"${where}.auth.secret": ${(e as Error).message}`);
+            }
+          }
+        }
+      }
+      out[name] = dest;
+    } else {
+      if (typeof d.root !== 'string' || d.root === '') problems.push(`"${where}.root" must be a folder path`);
+      if (d.template !== undefined && (typeof d.template !== 'string' || d.template === '')) problems.push(`"${where}.template" must be a path template`);
+      out[name] = { kind: 'folder', root: typeof d.root === 'string' ? resolve(d.root) : d.root, template: d.template ?? DEFAULT_EXPORT_TEMPLATE };
+    }
+  }
+  return out;
+}
+
+/** The disk export template when a folder destination names none (src/export/disk-exporter.ts DEFAULT_TEMPLATE). */
+export const DEFAULT_EXPORT_TEMPLATE = '{PatientID}/{StudyDate}_{StudyDescription}/{SeriesNumber:03}_{Modality}/{InstanceNumber:04}.dcm';
 
 function checkAet(v: unknown, path: string, problems: string[]): void {
   // PS3.5 AE VR: 1-16 characters of the default repertoire, no backslash or control characters.

@@ -104,6 +104,24 @@ export interface AuthConfig {
   oidc: OidcConfig;
 }
 
+export interface JobsConfig {
+  /** Items sent at once per route destination (each destination has its own queue and workers). */
+  concurrency: number;
+  /** A job whose worker stops renewing its lease for this long is taken back (crashed node). */
+  leaseSeconds: number;
+  /** Tries of a route job before it becomes a dead letter (Failure, retryable by hand). */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt (with ±20 % jitter) up to backoffMaxSeconds. */
+  backoffInitialSeconds: number;
+  backoffMaxSeconds: number;
+}
+
+/** Where pipeline routes send: a DICOM peer (C-STORE), a DICOMweb server (STOW-RS), a folder. */
+export type DestinationConfig =
+  | { kind: 'dicom'; aet: string; host: string; port: number }
+  | { kind: 'dicomweb'; url: string; auth?: { kind: 'basic'; username: string; secret: Secret } | { kind: 'bearer'; secret: Secret } }
+  | { kind: 'folder'; root: string; template: string };
+
 export interface LogConfig {
   level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -126,6 +144,14 @@ export interface ResolvedConfig {
   log: LogConfig;
   /** De-identification projects by name (see docs/configuration.md); validated by the deid module. */
   projects: Record<string, unknown>;
+  /** Quiet period (no new instance) after which a study or series is stable (Orthanc StableAge). */
+  stableAgeSeconds: number;
+  /** The persistent job engine behind routes. */
+  jobs: JobsConfig;
+  /** Route destinations by name. */
+  destinations: Record<string, DestinationConfig>;
+  /** Pipelines by name (intake -> filters -> deid -> store -> routes); compiled by src/pipeline at start-up. */
+  pipelines: Record<string, unknown>;
 }
 
 /** Defaults; `npm start` runs on exactly these. */
@@ -170,5 +196,9 @@ export function defaultConfig(): ResolvedConfig {
     },
     log: { level: 'info' },
     projects: {},
+    stableAgeSeconds: 60,
+    jobs: { concurrency: 2, leaseSeconds: 30, maxAttempts: 40, backoffInitialSeconds: 1, backoffMaxSeconds: 300 },
+    destinations: {},
+    pipelines: {},
   };
 }

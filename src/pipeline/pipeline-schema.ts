@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS ${t('pipeline_stable_events')} (
   fired_at ${big} NOT NULL,
   UNIQUE (change_type, resource_key, version)
 );
+-- Which pipelines received instances of a study: their stable-series/study routes apply to it.
+CREATE TABLE IF NOT EXISTS ${t('pipeline_study_tags')} (
+  study_key TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (study_key, tag)
+);
 -- Consumers of stable events remember how far they got (the dispatcher enqueues idempotently).
 CREATE TABLE IF NOT EXISTS ${t('pipeline_cursors')} (
   name TEXT PRIMARY KEY,

@@ -6,7 +6,7 @@
 // attempts) a destination can be down for about three hours before anything is dead-lettered.
 import { AppError } from '../core/errors.ts';
 import type { BackoffOptions } from './backoff.ts';
-import type { JobRecord } from './job.ts';
+import type { EnqueueSpec, JobRecord } from './job.ts';
 import type { JobRepo } from './job-repo.ts';
 import { JobRunner, type JobEvent } from './job-runner.ts';
 import { done, next, type JobHandler } from './stage.ts';
@@ -84,20 +84,31 @@ export class RouteQueues {
    */
   async enqueue(destination: string, items: readonly string[], opts: { trigger?: string; dedupeKey?: string; studyKey?: string; priority?: number } = {}): Promise<JobRecord> {
     const d = this.#get(destination);
-    const payload: RouteItemPayload = { destination, items, ...(opts.trigger ? { trigger: opts.trigger } : {}) };
-    const job = await this.#repo.enqueue(
-      {
-        type: routeJobType(destination),
-        payload,
-        maxAttempts: d.opts.maxAttempts ?? DEFAULT_ROUTE_ATTEMPTS,
-        studyKey: opts.studyKey ?? null,
-        dedupeKey: opts.dedupeKey ?? null,
-        priority: opts.priority ?? 0,
-      },
-      Date.now(),
-    );
+    const job = await this.#repo.enqueue({ ...this.spec(destination, items, opts), dedupeKey: opts.dedupeKey ?? null }, Date.now());
     d.runner.wake();
     return job;
+  }
+
+  /** The job `enqueue` would create, for callers that enqueue themselves (the stable-study dispatcher). */
+  spec(destination: string, items: readonly string[], opts: { trigger?: string; studyKey?: string; priority?: number } = {}): EnqueueSpec {
+    const d = this.#get(destination);
+    const payload: RouteItemPayload = { destination, items, ...(opts.trigger ? { trigger: opts.trigger } : {}) };
+    return {
+      type: routeJobType(destination),
+      payload,
+      maxAttempts: d.opts.maxAttempts ?? DEFAULT_ROUTE_ATTEMPTS,
+      studyKey: opts.studyKey ?? null,
+      priority: opts.priority ?? 0,
+    };
+  }
+
+  /** Jobs were enqueued behind our back (dispatcher): idle runners look now. */
+  wake(): void {
+    for (const d of this.#destinations.values()) d.runner.wake();
+  }
+
+  has(destination: string): boolean {
+    return this.#destinations.has(destination);
   }
 
   /** Jobs that exhausted their attempts (or failed permanently) for a destination. */

@@ -42,20 +42,34 @@ export class StabilityRepo {
   readonly #state: string;
   readonly #events: string;
   readonly #cursors: string;
+  readonly #tags: string;
 
   constructor(db: SqlDb) {
+    this.#tags = db.table('pipeline_study_tags');
     this.#db = db;
     this.#state = db.table('pipeline_stability');
     this.#events = db.table('pipeline_stable_events');
     this.#cursors = db.table('pipeline_cursors');
   }
 
-  /** A new instance of the study (and series) arrived at `now`. */
-  async touch(studyKey: string, seriesKey: string | undefined, now: number): Promise<void> {
+  /**
+   * A new instance of the study (and series) arrived at `now`. `tags` (e.g. the pipeline that
+   * received it) are recorded with the study in the same transaction, for the event's consumers.
+   */
+  async touch(studyKey: string, seriesKey: string | undefined, now: number, tags: readonly string[] = []): Promise<void> {
     await this.#db.tx(async (q) => {
       await this.#touchRow(q, 'study', studyKey, studyKey, now);
       if (seriesKey !== undefined) await this.#touchRow(q, 'series', seriesKey, studyKey, now);
+      for (const tag of tags) {
+        await q.query(`INSERT INTO ${this.#tags} (study_key, tag) VALUES ($1, $2) ON CONFLICT (study_key, tag) DO NOTHING`, [studyKey, tag]);
+      }
     });
+  }
+
+  /** The tags recorded with a study's instances (touch). */
+  async tags(studyKey: string): Promise<string[]> {
+    const rows = await this.#db.query<{ tag: string }>(`SELECT tag FROM ${this.#tags} WHERE study_key = $1 ORDER BY tag`, [studyKey]);
+    return rows.map((r) => r.tag);
   }
 
   #touchRow(q: SqlQuery, level: string, key: string, studyKey: string, now: number): Promise<unknown> {

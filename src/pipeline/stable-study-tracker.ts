@@ -17,8 +17,12 @@ export interface StableTrackerOptions {
   readonly onEvents?: (events: readonly StableEvent[]) => void;
 }
 
-/** What job, if any, an event starts. Return undefined to start none. */
-export type EventToJob = (e: StableEvent) => Omit<EnqueueSpec, 'dedupeKey'> | undefined;
+type Spec = Omit<EnqueueSpec, 'dedupeKey'>;
+/**
+ * What jobs, if any, an event starts. Return undefined (or []) to start none. With a list, each
+ * job's dedupe key also carries its type, so one event can start one job per route.
+ */
+export type EventToJob = (e: StableEvent) => Spec | readonly Spec[] | undefined | Promise<Spec | readonly Spec[] | undefined>;
 
 export const DEFAULT_QUIET_MS = 60_000;
 const DISPATCH_CURSOR = 'stable-jobs';
@@ -47,8 +51,8 @@ export class StableStudyTracker {
   }
 
   /** Records a new instance; call after the instance is durably stored. */
-  touch(studyKey: string, seriesKey?: string): Promise<void> {
-    return this.#repo.touch(studyKey, seriesKey, this.#now());
+  touch(studyKey: string, seriesKey?: string, tags?: readonly string[]): Promise<void> {
+    return this.#repo.touch(studyKey, seriesKey, this.#now(), tags);
   }
 
   /** Announces the study now instead of after the quiet period (POST /studies/{id}/complete). */
@@ -79,9 +83,15 @@ export class StableStudyTracker {
       const batch = await this.#repo.events(cursor, 200);
       if (batch.length === 0) break;
       for (const e of batch) {
-        const spec = this.#toJob(e);
-        if (spec) {
-          await this.#jobs.enqueue({ ...spec, dedupeKey: `${e.type}:${e.resourceKey}:v${e.version}` }, this.#now());
+        const spec = await this.#toJob(e);
+        const key = `${e.type}:${e.resourceKey}:v${e.version}`;
+        if (Array.isArray(spec)) {
+          for (const s of spec as readonly Spec[]) {
+            await this.#jobs.enqueue({ ...s, dedupeKey: `${key}:${s.type}` }, this.#now());
+            enqueued++;
+          }
+        } else if (spec) {
+          await this.#jobs.enqueue({ ...(spec as Spec), dedupeKey: key }, this.#now());
           enqueued++;
         }
         cursor = e.seq;

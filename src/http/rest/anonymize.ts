@@ -70,7 +70,8 @@ export function projectWithOverrides(name: string, configured: Readonly<Record<s
 export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDeps> {
   return async (app, deps) => {
     const { index, blobs, ingest } = deps.archive;
-    const jobs = new JobRegistry();
+    // With the persistent job table, /jobs is served by jobs-routes.ts from the same registry.
+    const jobs = deps.pipeline?.registry ?? new JobRegistry();
     acceptJsonWithAnyType(app);
     const who = (req: FastifyRequest) => req.principal?.user.username ?? null;
 
@@ -132,15 +133,17 @@ export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDep
       return reply.send(out);
     });
 
-    app.get<{ Querystring: { expand?: string } }>('/jobs', { config: { role: 'authenticated' } }, async (req) => {
-      const mine = jobs.list().filter((j) => req.principal?.user.roles.includes('admin') || j.owner === who(req));
-      return req.query.expand !== undefined ? mine.map(jobJson) : mine.map((j) => j.id);
-    });
+    if (!deps.pipeline) {
+      app.get<{ Querystring: { expand?: string } }>('/jobs', { config: { role: 'authenticated' } }, async (req) => {
+        const mine = jobs.list().filter((j) => req.principal?.user.roles.includes('admin') || j.owner === who(req));
+        return req.query.expand !== undefined ? mine.map(jobJson) : mine.map((j) => j.id);
+      });
 
-    app.get<{ Params: { id: string } }>('/jobs/:id', { config: { role: 'authenticated' } }, async (req) => {
-      const j = jobs.get(req.params.id);
-      if (!j || !(req.principal?.user.roles.includes('admin') || j.owner === who(req))) throw new AppError('INDEX_NOT_FOUND', { detail: `job ${req.params.id}` });
-      return jobJson(j);
-    });
+      app.get<{ Params: { id: string } }>('/jobs/:id', { config: { role: 'authenticated' } }, async (req) => {
+        const j = jobs.get(req.params.id);
+        if (!j || !(req.principal?.user.roles.includes('admin') || j.owner === who(req))) throw new AppError('INDEX_NOT_FOUND', { detail: `job ${req.params.id}` });
+        return jobJson(j);
+      });
+    }
   };
 }

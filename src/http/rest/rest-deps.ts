@@ -6,6 +6,7 @@ import type { ArchiveIndex } from '../../index/archive-index.ts';
 import type { IngestService } from '../../services/ingest.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { AnonymizeDeps } from './anonymize.ts';
+import type { PipelineJobsDeps } from './jobs-routes.ts';
 
 export interface SystemInfo {
   aet: string;
@@ -24,6 +25,8 @@ export interface RestDeps {
   uploadLimitBytes?: number;
   /** De-identification for POST .../anonymize; absent: those routes and /jobs are not registered. */
   anonymize?: AnonymizeDeps;
+  /** The persistent job table behind /jobs (with the anonymize jobs) and POST /studies/{id}/complete. */
+  pipeline?: PipelineJobsDeps;
   now?: () => Date;
 }
 

@@ -1,0 +1,159 @@
+// The pipeline at run time inside `serve`: every durably stored instance (any transport) touches the
+// stable-study tracker, tagged with the pipeline that received it; instance routes are queued at once;
+// stable-series / stable-study events become route jobs for the pipelines that received the study.
+// Jobs, stable-study state and the tags live in the index database (pipeline_* tables), so a restart
+// during a quiet period neither loses nor repeats a forward (see docs/pipeline.md).
+import { AppError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { ArchiveIndex } from '../index/archive-index.ts';
+import type { BackoffOptions } from '../pipeline/backoff.ts';
+import type { EnqueueSpec } from '../pipeline/job.ts';
+import type { JobEvent } from '../pipeline/job-runner.ts';
+import type { IntakeSource, Pipeline, PipelineStage } from '../pipeline/pipeline-config.ts';
+import { selectPipeline } from '../pipeline/pipeline-config.ts';
+import { RouteQueues, type Destination, type DestinationOptions } from '../pipeline/route-queue.ts';
+import type { SqlDb } from '../pipeline/sql-db.ts';
+import { SqlJobRepo } from '../pipeline/sql-job-repo.ts';
+import { StabilityRepo, type StableEvent } from '../pipeline/stability-repo.ts';
+import { StableStudyTracker } from '../pipeline/stable-study-tracker.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { InstanceSource, StoredNotice } from './ingest.ts';
+
+export interface PipelineRuntimeOptions {
+  readonly db: SqlDb;
+  readonly index: ArchiveIndex;
+  readonly pipelines: readonly Pipeline[];
+  readonly destinations: readonly Destination[];
+  readonly stableAgeMs: number;
+  readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly maxAttempts: number; readonly backoff: BackoffOptions };
+  readonly log: Logger;
+  /** How often the tracker looks for quiet studies (default 1 s, at most a quarter of the quiet period). */
+  readonly tickMs?: number;
+  /** Stable events as they fire (/changes); must not throw. */
+  readonly onStableEvents?: (events: readonly StableEvent[]) => void;
+}
+
+type RouteStage = Extract<PipelineStage, { kind: 'route' }>;
+
+const SOURCE_OF: Record<InstanceSource['transport'], IntakeSource> = { dimse: 'dimse', stow: 'stow', rest: 'upload', import: 'folder' };
+
+/** The Part-10 bytes of an archived instance (route items are Orthanc instance ids). */
+export function archiveItemLoader(index: ArchiveIndex, blobs: BlobStore): (item: string) => Promise<Uint8Array> {
+  return async (item) => {
+    const inst = await index.getResource('instance', item);
+    // Deleted since it was queued: nothing to send, and retrying cannot help (dead letter).
+    if (!inst?.file) throw new AppError('INDEX_NOT_FOUND', { detail: `instance ${item} is no longer in the archive` });
+    return blobs.get(inst.file.blobKey);
+  };
+}
+
+export class PipelineRuntime {
+  readonly jobs: SqlJobRepo;
+  readonly stability: StabilityRepo;
+  readonly tracker: StableStudyTracker;
+  readonly routes: RouteQueues;
+  readonly #index: ArchiveIndex;
+  readonly #pipelines: ReadonlyMap<string, Pipeline>;
+  readonly #all: readonly Pipeline[];
+  readonly #log: Logger;
+
+  private constructor(o: PipelineRuntimeOptions) {
+    this.#index = o.index;
+    this.#all = o.pipelines;
+    this.#pipelines = new Map(o.pipelines.map((p) => [p.name, p]));
+    this.#log = o.log;
+    this.jobs = new SqlJobRepo(o.db);
+    this.stability = new StabilityRepo(o.db);
+    const destOpts: DestinationOptions = { concurrency: o.jobs.concurrency, maxAttempts: o.jobs.maxAttempts, backoff: o.jobs.backoff };
+    this.routes = new RouteQueues(
+      this.jobs,
+      o.destinations.map((d) => ({
+        name: d.name,
+        send: (item: string, signal: AbortSignal) => d.send(item, signal),
+        test: () => d.test?.() ?? Promise.resolve(),
+        close: () => d.close?.() ?? Promise.resolve(),
+        options: destOpts,
+      })),
+      { leaseMs: o.jobs.leaseMs, onEvent: (e) => this.#onJobEvent(e) },
+    );
+    this.tracker = new StableStudyTracker(
+      this.stability,
+      { quietMs: o.stableAgeMs, tickMs: o.tickMs ?? Math.max(50, Math.min(1_000, Math.floor(o.stableAgeMs / 4))), ...(o.onStableEvents ? { onEvents: o.onStableEvents } : {}) },
+      { jobs: this.jobs, toJob: (e) => this.#jobsFor(e) },
+    );
+    this.tracker.onEnqueued = () => this.routes.wake();
+  }
+
+  /** Creates the pipeline tables if needed; start() begins the work. */
+  static async open(o: PipelineRuntimeOptions): Promise<PipelineRuntime> {
+    const rt = new PipelineRuntime(o);
+    await rt.jobs.migrate();
+    return rt;
+  }
+
+  start(): void {
+    this.routes.start();
+    this.tracker.start();
+    // Announce what became due while we were down, and dispatch events a crash left undispatched.
+    void this.tracker.tick().catch((err: unknown) => this.#log.error('stable-study tick failed', { err }));
+  }
+
+  async stop(): Promise<void> {
+    await this.tracker.stop();
+    await this.routes.stop();
+    await this.jobs.close(); // closes the database (the stability repo shares it)
+  }
+
+  /** The pipeline an instance from this source belongs to (first match), if any. */
+  pipelineFor(source: InstanceSource): Pipeline | undefined {
+    return selectPipeline(this.#all, {
+      ...(source.calledAe !== undefined ? { calledAe: source.calledAe } : {}),
+      ...(source.remoteAe !== undefined ? { callingAe: source.remoteAe } : {}),
+      source: SOURCE_OF[source.transport],
+    });
+  }
+
+  /** IngestOptions.onStored: awaited before the sender hears "stored", so the touch is as durable as the instance. */
+  async onStored(stored: readonly StoredNotice[]): Promise<void> {
+    const touches = new Map<string, { study: string; series: string; tags: Set<string> }>();
+    for (const s of stored) {
+      const p = this.pipelineFor(s.source);
+      const k = `${s.ids.study}/${s.ids.series}`;
+      let t = touches.get(k);
+      if (!t) touches.set(k, (t = { study: s.ids.study, series: s.ids.series, tags: new Set() }));
+      if (p) t.tags.add(p.name);
+    }
+    for (const t of touches.values()) await this.tracker.touch(t.study, t.series, [...t.tags]);
+    for (const s of stored) {
+      const p = this.pipelineFor(s.source);
+      for (const r of routesOf(p)) if (r.trigger === 'instance') await this.routes.enqueue(r.destination, [s.ids.instance], { trigger: 'instance' });
+    }
+  }
+
+  /** POST /studies/{id}/complete: announce now. False when nothing is waiting for the quiet period. */
+  complete(studyId: string): Promise<boolean> {
+    return this.tracker.complete(studyId);
+  }
+
+  async #jobsFor(e: StableEvent): Promise<EnqueueSpec[]> {
+    const trigger = e.type === 'StableStudy' ? 'stable-study' : 'stable-series';
+    const destinations = new Set<string>();
+    for (const tag of await this.stability.tags(e.studyKey)) {
+      for (const r of routesOf(this.#pipelines.get(tag))) if (r.trigger === trigger && this.routes.has(r.destination)) destinations.add(r.destination);
+    }
+    if (destinations.size === 0) return [];
+    const level = e.type === 'StableStudy' ? 'study' : 'series';
+    const items = (await this.#index.listInstances(level, e.resourceKey)).map((i) => i.id);
+    if (items.length === 0) return [];
+    return [...destinations].map((d) => this.routes.spec(d, items, { trigger, studyKey: e.studyKey }));
+  }
+
+  #onJobEvent(e: JobEvent): void {
+    if (e.kind === 'failed') this.#log.warn('route job failed (dead letter)', { jobId: e.jobId, type: e.type, code: e.error.code });
+    else if (e.kind === 'retrying') this.#log.info('route job will retry', { jobId: e.jobId, type: e.type, code: e.error.code, afterMs: e.afterMs });
+  }
+}
+
+function routesOf(p: Pipeline | undefined): RouteStage[] {
+  return (p?.stages ?? []).filter((s): s is RouteStage => s.kind === 'route');
+}
