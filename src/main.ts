@@ -109,7 +109,8 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       gatewayTargets.set(aet, { project, pseudonymizer: pseudonymizerFor(project), ...(filters.length > 0 ? { filters } : {}) });
     }
     const dimseLog = logger.child({ component: 'dimse' });
-    const gateway = new GatewayService({ ingest: archive.ingest, quarantine: new QuarantineStore(join(config.dataDir, 'quarantine')), log: logger.child({ component: 'gateway' }) });
+    const quarantine = new QuarantineStore(join(config.dataDir, 'quarantine'));
+    const gateway = new GatewayService({ ingest: archive.ingest, quarantine, log: logger.child({ component: 'gateway' }) });
     dimse = await startDimseServer(
       {
         ingest: archive.ingest,
@@ -165,6 +166,8 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
           },
         },
         gateway: { gateway, projectFor: projectByName },
+        broker: { keys: keyStore, quarantine, gateway, projectFor: projectByName, archive: { index: archive.index } },
+        projects: { projects: config.projects, archive: { index: archive.index, blobs: archive.blobs }, keys: keyStore },
       },
       ui: { ...(config.auth.oidc.issuer ? { oidcLogin: { label: config.auth.oidc.label } } : {}) },
     });
