@@ -8,7 +8,7 @@ import type { ArchiveIndex, DuplicatePolicy } from '../index/archive-index.ts';
 import { openSqliteIndex } from '../index/sqlite/sqlite-archive-index.ts';
 import type { Secret } from '../core/secret.ts';
 import { FsBlobStore } from '../storage/fs-blob-store.ts';
-import { IngestService } from './ingest.ts';
+import { IngestService, type IngestOptions } from './ingest.ts';
 
 export interface ArchiveOptions {
   /** What a second instance with a known SOP Instance UID does (config storage.duplicates). */
@@ -18,6 +18,8 @@ export interface ArchiveOptions {
   /** config postgres.url (a Secret: only this adapter reveals it) and postgres.schema. */
   postgres?: { url: Secret | null; schema: string };
   log?: Logger;
+  /** IngestOptions.onStored: told of every newly stored instance (the pipeline runtime). */
+  onStored?: IngestOptions['onStored'];
 }
 
 export interface Archive {
@@ -39,7 +41,7 @@ export async function openArchive(dataDir: string, opts: ArchiveOptions): Promis
   }
   const blobs = await FsBlobStore.create(join(dataDir, BLOBS_DIR));
   const index = await openIndex(dataDir, opts);
-  const ingest = new IngestService(blobs, index, { duplicates: opts.duplicates, ...(opts.log ? { log: opts.log } : {}) });
+  const ingest = new IngestService(blobs, index, { duplicates: opts.duplicates, ...(opts.log ? { log: opts.log } : {}), ...(opts.onStored ? { onStored: opts.onStored } : {}) });
   return {
     dataDir,
     blobs,

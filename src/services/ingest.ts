@@ -1,7 +1,7 @@
 // Ingest use case: every intake (C-STORE, STOW-RS, REST upload, CLI import) stores through here.
 // Order, so that "stored" always means durable and a crash leaves nothing half-visible:
 //   1. parse the header (stops before PixelData) and check the three UIDs;
-//   2. write the blob durably (temp file, fsync, rename, directory fsync);
+//   2. write the blob durably (temp file, rename, fdatasync + directory fsync; see fs-blob-store.ts);
 //   3. commit the index rows (one transaction per batch; SQLite synchronous=FULL);
 //   4. only then report "stored". A crash after 2 leaves an unreferenced blob (an orphan that a
 //      sweep can remove), never an index row without its bytes.
@@ -41,6 +41,16 @@ export type IngestItem = { data: Uint8Array; source: InstanceSource } | { path: 
 export interface IngestOptions {
   duplicates: DuplicatePolicy;
   log?: Logger;
+  /**
+   * Called after each index commit with the instances it newly stored or replaced (every transport),
+   * before their callers hear "stored" (the pipeline's stable-study tracker). Errors are logged only.
+   */
+  onStored?: (stored: readonly StoredNotice[]) => Promise<void>;
+}
+
+export interface StoredNotice {
+  ids: ResourceIds;
+  source: InstanceSource;
 }
 
 interface Parsed {
@@ -48,8 +58,18 @@ interface Parsed {
   sopInstanceUid: string;
 }
 
+/** A staged object whose blob is durable, waiting for the next index group commit. */
+interface QueuedCommit {
+  parsed: Parsed;
+  key: string;
+  done: (r: IngestResult) => void;
+}
+
 export class IngestService {
   private readonly log: Logger;
+  /** Staged objects (C-STORE, STOW) whose blobs are durable, for the next index transaction. */
+  private readonly commitQueue: QueuedCommit[] = [];
+  private committing = false;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -109,7 +129,7 @@ export class IngestService {
     const results: (IngestResult | undefined)[] = [undefined];
     let p: Parsed | undefined;
     try {
-      p = parse(await writer.readStaged(), source);
+      p = toParsed(await stagedHeader(writer), writer.size, source);
     } catch (e) {
       await writer.abort();
       return rejected(e, 'DICOM_PARSE');
@@ -125,8 +145,39 @@ export class IngestService {
     } catch (e) {
       return rejected(e, 'STORE_UNAVAILABLE');
     }
-    await this.commit([p], [key], results);
-    return results[0]!;
+    return this.queueCommit(p, key);
+  }
+
+  /**
+   * Group commit across concurrent callers (several associations, STOW parts): an object whose blob
+   * is durable joins the queue; when no index transaction is running one starts at once with
+   * everything queued, so a lone caller waits for nothing and N concurrent ones share one commit
+   * (one WAL fsync) instead of N in a row. Each caller's promise resolves after its transaction.
+   */
+  private queueCommit(parsed: Parsed, key: string): Promise<IngestResult> {
+    return new Promise<IngestResult>((done) => {
+      this.commitQueue.push({ parsed, key, done });
+      if (!this.committing) void this.drainCommits();
+    });
+  }
+
+  private async drainCommits(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.commitQueue.length > 0) {
+        const batch = this.commitQueue.splice(0);
+        const results: (IngestResult | undefined)[] = new Array(batch.length);
+        try {
+          await this.commit(batch.map((b) => b.parsed), batch.map((b) => b.key), results);
+        } catch (e) {
+          // commit() turns index failures into rejections; anything else is a bug, answered the same way.
+          for (let i = 0; i < batch.length; i++) results[i] ??= rejected(e, 'INDEX_UNAVAILABLE');
+        }
+        batch.forEach((b, i) => b.done(results[i] ?? rejected(undefined, 'INDEX_UNAVAILABLE')));
+      }
+    } finally {
+      this.committing = false;
+    }
   }
 
   /** keep-first: answer instances already in the index without writing their blob at all. */
@@ -173,6 +224,21 @@ export class IngestService {
       for (const i of todo) results[i] = rejected(e, 'INDEX_UNAVAILABLE');
       await this.deleteBlobs(todo.map((i) => keys[i]!));
     }
+    if (this.opts.onStored) await this.notifyStored(todo, parsed, results);
+  }
+
+  private async notifyStored(todo: number[], parsed: (Parsed | undefined)[], results: (IngestResult | undefined)[]): Promise<void> {
+    const stored: StoredNotice[] = [];
+    for (const i of todo) {
+      const r = results[i];
+      if (r && (r.status === 'stored' || r.status === 'replaced')) stored.push({ ids: r.ids, source: parsed[i]!.record.source });
+    }
+    if (stored.length === 0) return;
+    try {
+      await this.opts.onStored!(stored);
+    } catch (err) {
+      this.log.error('onStored hook failed', { count: stored.length, err });
+    }
   }
 
   private async deleteBlobs(keys: string[]): Promise<void> {
@@ -186,6 +252,24 @@ export class IngestService {
 
 function parse(data: Uint8Array, source: InstanceSource): Parsed {
   return toParsed(readPart10(data, { untilTag: PIXEL_DATA }), data.byteLength, source);
+}
+
+/**
+ * The header of a staged object, parsed from the bytes the writer kept in memory: the header
+ * precedes PixelData, so the object is read back from disk only when its header is longer than
+ * that (e.g. a large RT Structure Set, which has no PixelData) or the encoding hides it (deflate).
+ */
+async function stagedHeader(writer: BlobWriter): Promise<DicomFile> {
+  const head = writer.stagedHead();
+  if (head.byteLength >= writer.size) return readPart10(head, { untilTag: PIXEL_DATA });
+  try {
+    const file = readPart10(head, { untilTag: PIXEL_DATA });
+    // Stopped at PixelData: everything before it was in the head. Otherwise the head ended first.
+    if (file.dataset._partial) return file;
+  } catch (e) {
+    if (!isAppError(e, 'DICOM_PARSE')) throw e;
+  }
+  return readPart10(await writer.readStaged(), { untilTag: PIXEL_DATA });
 }
 
 /** Header-only read: stops before PixelData without reading the rest of a large file. */

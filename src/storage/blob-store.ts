@@ -13,9 +13,19 @@ export interface BlobWriter {
   readonly key: string;
   /** Bytes written so far. */
   readonly size: number;
+  /**
+   * Queues `chunk` (copied: the caller may reuse it once the promise resolves). May resolve before the
+   * bytes reach the disk (write-behind); a failure then surfaces on a later write or at commit.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Reads back everything written so far (for parsing a streamed object before committing it). */
   readStaged(): Promise<Buffer>;
+  /**
+   * The first bytes written so far, from memory (no I/O): all of them when `size` is at most
+   * STAGED_HEAD_BYTES, else at least that many. Enough to parse a DICOM header that precedes its
+   * PixelData without reading the object back.
+   */
+  stagedHead(): Uint8Array;
   /** Makes the blob durable and visible under `key`; returns the key. */
   commit(): Promise<string>;
   /** Drops the staged bytes. Safe to call after a failed write or twice. */
@@ -45,6 +55,9 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How many leading bytes a BlobWriter keeps in memory for stagedHead(). */
+export const STAGED_HEAD_BYTES = 64 * 1024;
 
 /** Random blob keys: 32 lowercase hex digits (128 random bits). */
 export const BLOB_KEY_PATTERN = /^[0-9a-f]{32}$/;

@@ -8,22 +8,45 @@
 // - duplicates are decided by SOP Instance UID in the index, so content de-duplication buys nothing
 //   and would make two index rows share one blob, which complicates deletes.
 // A random key carries no patient data, so paths are safe to log.
+//
+// Streamed writes (open) take their keys' first four hex digits from a "current" leaf folder that
+// changes every KEYS_PER_FOLDER keys: a fresh archive would otherwise create a new folder (mkdir and
+// two directory fsyncs) for nearly every object, and commits landing in one folder share its
+// directory fsync. Over time the folders still fill evenly (each holds a few runs, not a few files).
 import { constants, createReadStream as fsCreateReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
-import { isBlobKey, type BlobSource, type BlobStore, type BlobWriter } from './blob-store.ts';
+import { STAGED_HEAD_BYTES, isBlobKey, type BlobSource, type BlobStore, type BlobWriter } from './blob-store.ts';
+import { SyncPool } from './sync-pool.ts';
 
 /** Prefix and suffix of staged files; never a valid key, so a crash leaves nothing that looks like a blob. */
 const TEMP_PREFIX = '.';
 const TEMP_SUFFIX = '.tmp';
+/** Streamed writes share a leaf folder for this many keys, then move to another random one. */
+const KEYS_PER_FOLDER = 128;
+/** Write-behind buffer: fragments are copied into buffers of this size and written as they fill. */
+const WRITE_BUFFER_BYTES = Math.max(256 * 1024, STAGED_HEAD_BYTES);
+/** write() resolves at once until this much is queued for the disk, then waits (backpressure). */
+const WRITE_BEHIND_LIMIT = 2 * 1024 * 1024;
+/** Folder handles kept open for directory fsyncs. */
+const DIR_HANDLES = 8;
+/** Worker threads doing fsyncs (see sync-pool.ts), besides libuv's 4 threads for everything else. */
+const SYNC_WORKERS = 6;
 
 export class FsBlobStore implements BlobStore {
   readonly root: string;
   /** Leaf folders known to exist (and to be durable), to skip mkdir and its directory fsync. */
   private readonly knownDirs = new Set<string>();
+  /** The leaf folder streamed writes currently go to, and how many more keys it takes. */
+  private current = { prefix: '', left: 0 };
+  /** Per folder: the directory fsync not started yet, which a commit may join. */
+  private readonly dirSyncs = new Map<string, { started: boolean; done: Promise<void> }>();
+  /** Open handles of recently synced folders (streamed writes sync one folder many times in a row). */
+  private readonly dirHandles = new Map<string, Promise<FileHandle>>();
+  private readonly syncPool = new SyncPool(SYNC_WORKERS);
 
   constructor(root: string) {
     this.root = root;
@@ -42,18 +65,42 @@ export class FsBlobStore implements BlobStore {
   }
 
   async open(): Promise<BlobWriter> {
-    const key = randomBytes(16).toString('hex');
+    if (this.current.left <= 0) this.current = { prefix: randomBytes(2).toString('hex'), left: KEYS_PER_FOLDER };
+    this.current.left--;
+    // 112 random bits after the folder's 16: as collision-free as a fully random key in practice.
+    const key = this.current.prefix + randomBytes(14).toString('hex');
     const finalPath = this.pathFor(key);
     const dir = dirname(finalPath);
     try {
       await this.ensureDir(dir);
       const tempPath = join(dir, TEMP_PREFIX + key + TEMP_SUFFIX);
-      // 'wx+' (read back by readStaged): a 128-bit random name never collides; if it ever did, failing beats overwriting.
+      // 'wx+' (read back by readStaged): a random name never collides; if it ever did, failing beats overwriting.
       const fh = await open(tempPath, 'wx+');
-      return new FsBlobWriter(key, fh, tempPath, finalPath, dir);
+      return new FsBlobWriter(key, fh, tempPath, finalPath, () => this.syncDir(dir), (fd) => this.syncPool.sync(fd, true));
     } catch (e) {
       throw storeError(e, key);
     }
+  }
+
+  /**
+   * fsync of a folder, shared by every caller that asks before it starts: a rename done before the
+   * call is covered by the sync it joins, so concurrent commits into one folder pay for one sync.
+   */
+  private syncDir(dir: string): Promise<void> {
+    const pending = this.dirSyncs.get(dir);
+    if (pending && !pending.started) return pending.done;
+    const entry = { started: false, done: Promise.resolve() };
+    entry.done = (pending?.done ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        entry.started = true;
+        return this.fsyncDirCached(dir);
+      })
+      .finally(() => {
+        if (this.dirSyncs.get(dir) === entry) this.dirSyncs.delete(dir);
+      });
+    this.dirSyncs.set(dir, entry);
+    return entry.done;
   }
 
   async put(data: Uint8Array | readonly Uint8Array[]): Promise<string> {
@@ -74,6 +121,28 @@ export class FsBlobStore implements BlobStore {
    * for the group (instead of once per file). Groups pick their folder at random, so folders still
    * fill evenly over time (a folder holds a few groups rather than a few files).
    */
+  /** fsync of a folder through a cached handle (saves an open and a close per sync). */
+  private async fsyncDirCached(dir: string): Promise<void> {
+    let h = this.dirHandles.get(dir);
+    if (h) {
+      // Most recently used last, so eviction takes the least recently used.
+      this.dirHandles.delete(dir);
+      this.dirHandles.set(dir, h);
+    } else {
+      h = open(dir, 'r');
+      this.dirHandles.set(dir, h);
+      h.catch(() => this.dirHandles.delete(dir));
+      // Keep a few: the current folder of streamed writes and those of recent batches.
+      while (this.dirHandles.size > DIR_HANDLES) {
+        const [oldest, old] = this.dirHandles.entries().next().value as [string, Promise<FileHandle>];
+        this.dirHandles.delete(oldest);
+        // FileHandle.close waits for a sync still running on it.
+        void old.then((fh) => fh.close()).catch(() => undefined);
+      }
+    }
+    await this.syncPool.sync((await h).fd, false);
+  }
+
   async putBatch(items: readonly BlobSource[]): Promise<(string | AppError)[]> {
     if (items.length === 0) return [];
     const prefix = randomBytes(2).toString('hex');
@@ -84,21 +153,35 @@ export class FsBlobStore implements BlobStore {
       const err = storeError(e, `${prefix}…`);
       return items.map(() => err);
     }
-    const staged = await Promise.all(items.map((data) => this.writeDurable(dir, prefix + randomBytes(14).toString('hex'), data)));
+    // Each item is renamed as soon as its bytes are written, then synced; the folder sync starts
+    // once every rename is done and runs alongside the file syncs still in flight.
+    const renamed: Promise<void>[] = [];
+    const staged = Promise.all(items.map((data) => this.writeDurable(dir, prefix + randomBytes(14).toString('hex'), data, renamed)));
+    let dirSynced: Promise<void>;
     try {
-      await fsyncDir(dir);
+      // writeDurable registers its rename promise synchronously, so `renamed` is complete here.
+      dirSynced = Promise.allSettled(renamed).then(() => this.syncDir(dir));
+      dirSynced.catch(() => undefined);
+      const results = await staged;
+      await dirSynced;
+      return results;
     } catch (e) {
+      const done = await staged;
       // The renames are not durable, so none of the group is stored: remove them all.
-      await Promise.all(staged.map((k) => (typeof k === 'string' ? rm(join(dir, k), { force: true }).catch(() => undefined) : undefined)));
+      await Promise.all(done.map((k) => (typeof k === 'string' ? rm(join(dir, k), { force: true }).catch(() => undefined) : undefined)));
       const err = storeError(e, `${prefix}…`);
       return items.map(() => err);
     }
-    return staged;
   }
 
-  /** Temp file, write (or kernel-side copy), fsync, close, rename; the caller syncs the folder. */
-  private async writeDurable(dir: string, key: string, item: BlobSource): Promise<string | AppError> {
+  /**
+   * Temp file, write (or kernel-side copy), rename, fdatasync, close; the caller syncs the folder
+   * once the promise pushed on `renamed` settles (renaming first is safe: see FsBlobWriter).
+   */
+  private async writeDurable(dir: string, key: string, item: BlobSource, renamed: Promise<void>[]): Promise<string | AppError> {
     const temp = join(dir, TEMP_PREFIX + key + TEMP_SUFFIX);
+    let markRenamed!: () => void;
+    renamed.push(new Promise<void>((resolve) => (markRenamed = resolve)));
     try {
       if (!(item instanceof Uint8Array)) {
         // copy_file_range/sendfile (or a reflink where the filesystem has them): the bytes never
@@ -112,18 +195,25 @@ export class FsBlobStore implements BlobStore {
         }
       }
       const fh = await open(temp, item instanceof Uint8Array ? 'wx' : 'r+');
+      let isRenamed = false;
       try {
         if (item instanceof Uint8Array) {
           let off = 0;
           while (off < item.byteLength) off += (await fh.write(item, off, item.byteLength - off)).bytesWritten;
         }
-        await fh.sync();
+        await rename(temp, join(dir, key));
+        isRenamed = true;
+        markRenamed();
+        await this.syncPool.sync(fh.fd, true);
+      } catch (e) {
+        if (isRenamed) await rm(join(dir, key), { force: true }).catch(() => undefined);
+        throw e;
       } finally {
         await fh.close();
       }
-      await rename(temp, join(dir, key));
       return key;
     } catch (e) {
+      markRenamed();
       await rm(temp, { force: true }).catch(() => undefined);
       return storeError(e, key);
     }
@@ -213,7 +303,13 @@ export class FsBlobStore implements BlobStore {
     return out;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    const handles = [...this.dirHandles.values()];
+    this.dirHandles.clear();
+    await Promise.all([...this.dirSyncs.values()].map((e) => e.done.catch(() => undefined)));
+    await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
+    await this.syncPool.close();
+  }
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
@@ -229,34 +325,72 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
+/**
+ * A staged blob. Writes are buffered and written behind (the caller's stream keeps flowing while
+ * the disk catches up); errors surface on the next write or at commit. Commit order:
+ *   1. every byte written (not yet durable) to the temp file;
+ *   2. rename to the final name;
+ *   3. fdatasync of the file and fsync of its folder, in parallel (the folder sync is shared with
+ *      other commits in the same folder);
+ *   4. resolve: the bytes and the name are durable.
+ * Renaming before the data is durable is safe because nothing refers to a key until commit()
+ * resolves (the index row is written after it): a crash in between leaves at most an unreferenced
+ * file (an orphan, swept by the archive check), never an index row pointing at a partial blob.
+ * Doing both syncs at once costs one journal commit on ext4 instead of two in sequence.
+ */
 class FsBlobWriter implements BlobWriter {
   size = 0;
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  /** Filled buffers waiting for the disk, and the one being filled. */
+  private readonly queue: { buf: Buffer; len: number }[] = [];
+  private fill: Buffer | undefined;
+  private fillLen = 0;
+  private queuedBytes = 0;
+  /** The first buffer (at least STAGED_HEAD_BYTES long), kept for stagedHead(). */
+  private head: Buffer | undefined;
+  private fileOffset = 0;
+  private draining: Promise<void> | undefined;
+  private failure: unknown;
+  private readonly waiters: (() => void)[] = [];
 
   constructor(
     readonly key: string,
     private readonly fh: FileHandle,
     private readonly tempPath: string,
     private readonly finalPath: string,
-    private readonly dir: string,
+    private readonly syncDir: () => Promise<void>,
+    private readonly syncData: (fd: number) => Promise<void>,
   ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
-    try {
-      let off = 0;
-      while (off < chunk.byteLength) {
-        const { bytesWritten } = await this.fh.write(chunk, off, chunk.byteLength - off);
-        off += bytesWritten;
+    if (this.failure) throw storeError(this.failure, this.key);
+    let off = 0;
+    while (off < chunk.byteLength) {
+      if (!this.fill) {
+        this.fill = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+        this.fillLen = 0;
+        this.head ??= this.fill;
       }
-      this.size += chunk.byteLength;
-    } catch (e) {
-      throw storeError(e, this.key);
+      const n = Math.min(chunk.byteLength - off, WRITE_BUFFER_BYTES - this.fillLen);
+      this.fill.set(chunk.subarray(off, off + n), this.fillLen);
+      this.fillLen += n;
+      off += n;
+      if (this.fillLen === WRITE_BUFFER_BYTES) this.enqueueFill();
     }
+    this.size += chunk.byteLength;
+    if (this.queuedBytes > WRITE_BEHIND_LIMIT) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.failure) throw storeError(this.failure, this.key);
+  }
+
+  stagedHead(): Uint8Array {
+    if (!this.head) return Buffer.alloc(0);
+    return this.head.subarray(0, Math.min(this.size, WRITE_BUFFER_BYTES));
   }
 
   async readStaged(): Promise<Buffer> {
     this.assertOpen();
+    await this.flushAll();
     const buf = Buffer.allocUnsafe(this.size);
     let off = 0;
     while (off < this.size) {
@@ -271,15 +405,17 @@ class FsBlobWriter implements BlobWriter {
     this.assertOpen();
     let renamed = false;
     try {
-      // Data first, then the name: after a crash the final name either is absent or holds every byte.
-      await this.fh.sync();
-      await this.fh.close();
+      // The rename does not depend on the last bytes being written, only the data sync does.
+      const flushed = this.flushAll();
+      flushed.catch(() => undefined);
       await rename(this.tempPath, this.finalPath);
       renamed = true;
-      // rename() is durable only once its directory is synced; on ext4 concurrent directory fsyncs
-      // share one journal commit, so a batch of commits pays for about one.
-      await fsyncDir(this.dir);
+      await flushed;
+      // fdatasync covers what reading the data back needs (size, block map), not timestamps.
+      await Promise.all([this.syncData(this.fh.fd), this.syncDir()]);
       this.state = 'committed';
+      // Durable already; closing is off the acknowledgement's path.
+      void this.fh.close().catch(() => undefined);
       return this.key;
     } catch (e) {
       await this.abort();
@@ -292,8 +428,50 @@ class FsBlobWriter implements BlobWriter {
   async abort(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'aborted';
+    this.queue.length = 0;
+    this.fill = undefined;
+    await this.draining?.catch(() => undefined);
+    for (const w of this.waiters.splice(0)) w();
     await this.fh.close().catch(() => undefined);
     await rm(this.tempPath, { force: true }).catch(() => undefined);
+  }
+
+  private enqueueFill(): void {
+    if (!this.fill || this.fillLen === 0) return;
+    this.queue.push({ buf: this.fill, len: this.fillLen });
+    this.queuedBytes += this.fillLen;
+    this.fill = undefined;
+    this.fillLen = 0;
+    this.draining ??= this.drain();
+  }
+
+  /** Writes queued buffers in order until the queue is empty. Never rejects: failures are kept. */
+  private async drain(): Promise<void> {
+    // Yield first, so `draining` is assigned before this can finish.
+    await null;
+    try {
+      while (this.queue.length > 0 && this.state === 'open' && !this.failure) {
+        const { buf, len } = this.queue[0];
+        let off = 0;
+        while (off < len) off += (await this.fh.write(buf, off, len - off, this.fileOffset + off)).bytesWritten;
+        this.fileOffset += len;
+        this.queue.shift();
+        this.queuedBytes -= len;
+        if (this.queuedBytes <= WRITE_BEHIND_LIMIT) for (const w of this.waiters.splice(0)) w();
+      }
+    } catch (e) {
+      this.failure = e;
+    } finally {
+      this.draining = undefined;
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  /** Queues the partial buffer and waits until everything written so far is in the file. */
+  private async flushAll(): Promise<void> {
+    this.enqueueFill();
+    while (this.draining) await this.draining;
+    if (this.failure) throw storeError(this.failure, this.key);
   }
 
   private assertOpen(): void {

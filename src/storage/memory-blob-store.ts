@@ -27,6 +27,7 @@ export class MemoryBlobStore implements BlobStore {
         assertOpen();
         return Buffer.concat(chunks);
       },
+      stagedHead: () => Buffer.concat(chunks),
       commit: async () => {
         assertOpen();
         state = 'committed';

@@ -128,10 +128,34 @@ describe('FsBlobStore', () => {
     assert.ok(await store.exists(other[0]));
   });
 
-  it('spreads many blobs over many folders', async () => {
-    const keys = await Promise.all(Array.from({ length: 64 }, (_, i) => store.put(Buffer.from(String(i)))));
-    const top = await readdir(store.root);
-    assert.ok(top.length > 16, `64 blobs landed in only ${top.length} top folders`);
-    for (const k of keys) assert.ok(await store.exists(k));
+  it('streamed writes fill one leaf folder for a run of keys, then move to another', async () => {
+    const prefixes: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const w = await store.open();
+      prefixes.push(w.key.slice(0, 4));
+      await w.abort();
+    }
+    const runs = prefixes.filter((p, i) => i === 0 || p !== prefixes[i - 1]).length;
+    assert.ok(runs >= 3 && runs <= 4, `300 keys in ${runs} runs of folders (128 keys per run)`);
+    assert.ok(new Set(prefixes).size >= 2);
+  });
+
+  it('a writer buffers behind: stagedHead and readStaged see every byte, commit persists them in order', async () => {
+    const w = await store.open();
+    const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100_000 + i, i));
+    for (const p of parts) await w.write(p);
+    const all = Buffer.concat(parts);
+    assert.equal(w.size, all.length);
+    const head = w.stagedHead();
+    assert.ok(head.length >= 64 * 1024);
+    assert.deepEqual(Buffer.from(head), all.subarray(0, head.length));
+    assert.ok((await w.readStaged()).equals(all));
+    await w.write(Buffer.from('tail'));
+    await w.commit();
+    assert.ok((await store.get(w.key)).equals(Buffer.concat([all, Buffer.from('tail')])));
+    const small = await store.open();
+    await small.write(Buffer.from('abc'));
+    assert.equal(Buffer.from(small.stagedHead()).toString(), 'abc', 'a small object is whole in its head');
+    await small.abort();
   });
 });
