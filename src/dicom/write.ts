@@ -95,12 +95,12 @@ function encodeElement(ds: Dataset, el: Elem, enc: Encoding): Part {
     for (const it of el.items) bodySize += encodeItem(it, childEnc, body);
     if (undefinedLength) {
       chunks.push(header(el.tag, el.vr, UNDEFINED_LENGTH, enc));
-      chunks.push(...body);
+      for (const c of body) chunks.push(c); // not push(...body): a spread of 100k+ chunks overflows the stack
       chunks.push(delimiter(SEQUENCE_DELIMITATION, enc.littleEndian));
       size = chunks[0].length + bodySize + 8;
     } else {
       chunks.push(header(el.tag, el.vr, bodySize, enc));
-      chunks.push(...body);
+      for (const c of body) chunks.push(c); // not push(...body): a spread of 100k+ chunks overflows the stack
       size = chunks[0].length + bodySize;
     }
   } else if (el.frags) {

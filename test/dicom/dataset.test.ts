@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dataset } from '../../src/dicom/dataset.ts';
-import { readDataset, readPart10, writeDataset, writePart10 } from '../../src/dicom/part10.ts';
+import { newDicomFile, readDataset, readPart10, writeDataset, writePart10 } from '../../src/dicom/part10.ts';
 import { T } from '../../src/dicom/tag.ts';
 import { TS } from '../../src/dicom/uids.ts';
 import { isAppError } from '../../src/core/errors.ts';
@@ -212,4 +212,19 @@ test('odd-length values are kept as they are', () => {
   const inner = f.dataset.items(0x00010001)![0];
   assert.equal(inner.bytes(0x00010002)!.length, 9);
   assert.ok(Buffer.concat(writePart10(f)).equals(fixture('nested_priv_SQ.dcm')));
+});
+
+test('a sequence with 150,000 items encodes (no call-stack limit on huge sequences)', () => {
+  const ds = new Dataset();
+  const items: Dataset[] = [];
+  for (let i = 0; i < 150_000; i++) {
+    const item = new Dataset();
+    item.setString(T.ReferencedSOPInstanceUID, 'UI', `1.2.3.${i}`);
+    items.push(item);
+  }
+  ds.setItems(T.ReferencedImageSequence, items);
+  const file = newDicomFile(ds, '1.2.840.10008.1.2.1');
+  const back = readPart10(Buffer.concat(writePart10(file)));
+  assert.equal(back.dataset.items(T.ReferencedImageSequence)?.length, 150_000);
+  assert.equal(back.dataset.items(T.ReferencedImageSequence)?.[149_999].string(T.ReferencedSOPInstanceUID), '1.2.3.149999');
 });

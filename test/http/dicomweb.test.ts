@@ -191,3 +191,20 @@ test('bulkValue follows sequence paths', async () => {
   assert.deepEqual([...bulkValue(root, '00081115/0/00091010')!], [1, 2, 3, 4]);
   assert.equal(bulkValue(root, '00081115/1/00091010'), undefined);
 });
+
+test('STOW-RS with more parts than are finished at once: every part answered, in the order sent', async () => {
+  await withDicomweb(async (h) => {
+    // Parts are stored while the next ones are read (up to 8 at a time): the answer must still
+    // list each part once, in request order, with failures and duplicates where they were.
+    const sent = Array.from({ length: 20 }, (_, i) => (i === 7 ? Buffer.from('garbage, not DICOM') : i === 13 ? inst(2) : inst(i)));
+    const { body, contentType } = await multipartBody(sent);
+    const r = await h.app.inject({ method: 'POST', url: '/dicom-web/studies', headers: { authorization: h.basic('uploader'), 'content-type': contentType }, payload: body });
+    assert.equal(r.statusCode, 202, r.body);
+    const json = r.json();
+    const expected = sent.map((_, i) => i).filter((i) => i !== 7).map((i) => `${SERIES}.${i === 13 ? 2 : i}`);
+    assert.deepEqual(json['00081199'].Value.map((i: Record<string, { Value: string[] }>) => i['00081155'].Value[0]), expected);
+    assert.equal(json['00081198'].Value.length, 1);
+    const found = await h.app.inject({ url: `/dicom-web/studies/${STUDY}/instances`, headers: { authorization: h.basic('researcher') } });
+    assert.equal(found.json().length, 18, '19 stored parts, one of them a duplicate');
+  });
+});

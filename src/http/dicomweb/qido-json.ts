@@ -6,11 +6,35 @@ import { formatTagHex } from '../../dicom/index.ts';
 import type { QueryMatch } from '../../index/archive-index.ts';
 import { isDerived, resolveKey } from '../../index/main-tags.ts';
 
-function vrOf(keyword: string): { tag: number; vr: string } | undefined {
+interface Column {
+  keyword: string;
+  hex: string;
+  vr: string;
+}
+
+function columnOf(keyword: string): Column | undefined {
   const m = resolveKey(keyword);
   if (!m) return undefined;
-  if (isDerived(m)) return { tag: m.tag, vr: m.kind === 'modalities' ? 'CS' : 'IS' };
-  return { tag: m.tag, vr: m.vr };
+  const vr = isDerived(m) ? (m.kind === 'modalities' ? 'CS' : 'IS') : m.vr;
+  return { keyword, hex: formatTagHex(m.tag), vr };
+}
+
+/**
+ * Every match of a query has the same keywords, so their tags, VRs and PS3.18 F.2 order (ascending
+ * tag) are worked out once per keyword set, not once per row (a 500-study answer spent most of
+ * its JSON time there).
+ */
+const layouts = new Map<string, Column[]>();
+function layoutOf(keywords: string[]): Column[] {
+  const sig = keywords.join(',');
+  let cols = layouts.get(sig);
+  if (!cols) {
+    cols = keywords.map(columnOf).filter((c): c is Column => c !== undefined).sort((a, b) => (a.hex < b.hex ? -1 : 1));
+    // Few distinct sets exist (one per level and returnKeys choice); keep the cache from growing anyway.
+    if (layouts.size > 256) layouts.clear();
+    layouts.set(sig, cols);
+  }
+  return cols;
 }
 
 function pn(v: string): JsonPersonName {
@@ -32,12 +56,16 @@ export function attribute(vr: string, value: string): JsonAttribute {
 
 export function matchToDicomJson(m: QueryMatch, retrieveUrl: string | undefined): JsonDataset {
   const out: JsonDataset = {};
-  for (const [keyword, value] of Object.entries(m.tags)) {
-    if (value === null) continue;
-    const meta = vrOf(keyword);
-    if (!meta) continue;
-    out[formatTagHex(meta.tag)] = attribute(meta.vr, value);
+  let urlDone = retrieveUrl === undefined;
+  for (const c of layoutOf(Object.keys(m.tags))) {
+    if (!urlDone && c.hex > '00081190') {
+      out['00081190'] = { vr: 'UR', Value: [retrieveUrl!] };
+      urlDone = true;
+    }
+    const value = m.tags[c.keyword];
+    if (value === null || value === undefined) continue;
+    out[c.hex] = attribute(c.vr, value);
   }
-  if (retrieveUrl !== undefined) out['00081190'] = { vr: 'UR', Value: [retrieveUrl] };
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (!urlDone) out['00081190'] = { vr: 'UR', Value: [retrieveUrl!] };
+  return out;
 }

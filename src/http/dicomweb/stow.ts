@@ -17,6 +17,12 @@ const DATASET_DOES_NOT_MATCH = 0xa900;
 const CANNOT_UNDERSTAND = 0xc000;
 /** Bytes of each part kept in memory to read its UIDs. */
 const HEAD_BYTES = 1024 * 1024;
+/**
+ * Parts whose fsync + index commit may still be running while the next parts are read: the disk
+ * flushes of a request overlap and the ingest service's group commit puts their index rows in one
+ * transaction. Bounded, so memory stays at most this many heads (HEAD_BYTES each) per request.
+ */
+const PARTS_IN_FLIGHT = 8;
 
 interface PartOutcome {
   sopClassUid?: string;
@@ -49,6 +55,7 @@ export const stowRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
     const outcomes: PartOutcome[] = [];
     const source = { transport: 'stow' as const, remoteHost: req.ip };
     const open = new Set<BlobWriter>();
+    const finishing = new Set<Promise<void>>();
     try {
       await readMultipart(req.body as AsyncIterable<Buffer>, boundary, async (headers: PartHeaders) => {
         const partType = mediaTypeParams(headers['content-type'] ?? 'application/dicom').type;
@@ -73,12 +80,23 @@ export const stowRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
             const w = writer;
             writer = undefined;
             open.delete(w);
-            await finishPart(w, Buffer.concat(head), outcome, req.params.study, source);
+            // Never rejects: it runs unawaited while the next part is read.
+            const p: Promise<void> = finishPart(w, Buffer.concat(head), outcome, req.params.study, source)
+              .catch(async () => {
+                outcome.failure ??= PROCESSING_FAILURE;
+                await w.abort().catch(() => undefined);
+              })
+              .finally(() => finishing.delete(p));
+            finishing.add(p);
+            if (finishing.size >= PARTS_IN_FLIGHT) await Promise.race(finishing);
           },
         };
       });
+      await Promise.all(finishing);
     } catch (e) {
-      // A body cut mid-part (client gone, malformed): drop the half-written blob.
+      // A body cut mid-part (client gone, malformed): drop the half-written blob; parts already
+      // complete are finished (stored or refused) before answering.
+      await Promise.allSettled(finishing);
       await Promise.all([...open].map((w) => w.abort()));
       if (e instanceof MultipartError) throw new AppError('IMPORT_UNREADABLE', { detail: e.message, cause: e });
       throw e;

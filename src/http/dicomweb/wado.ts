@@ -13,6 +13,13 @@ import { resolveInstances, type InstanceRef } from './resolve-instances.ts';
 
 type Params = { study: string; series?: string; instance?: string };
 
+/**
+ * Instances up to this size are sent from one whole read rather than the blob stream's 64 KiB
+ * chunks: a 1000 x 525 KB series went 530-700 → 990-1130 MB/s through the multipart writer
+ * in-process. Memory: one such instance per retrieval in flight; larger ones are streamed.
+ */
+const WHOLE_READ_MAX = 16 * 1024 * 1024;
+
 /** "(0008,1115)[0].(7FE0,0010)" → "00081115/0/7FE00010" (a URL path segment list). */
 export function bulkPath(path: string): string {
   return path
@@ -72,7 +79,13 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
       contentType: `application/dicom; transfer-syntax=${r.record.file!.transferSyntaxUid}`,
       contentLength: r.record.file!.fileSize,
       location: `${base}/studies/${r.studyUid}/series/${r.seriesUid}/instances/${r.sopUid}`,
-      body: () => blobs.createReadStream(r.record.file!.blobKey),
+      body: () => {
+        const { blobKey, fileSize } = r.record.file!;
+        if (fileSize > WHOLE_READ_MAX) return blobs.createReadStream(blobKey);
+        return (async function* () {
+          yield await blobs.get(blobKey);
+        })();
+      },
     }));
     reply.header('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
     return reply.send(multipartStream(boundary, parts));

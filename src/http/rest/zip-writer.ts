@@ -3,21 +3,31 @@
 // (bit 3), and ZIP64 records are added when an offset or size passes 4 GiB. Only one entry's
 // chunks are in flight at a time, so memory stays flat whatever the archive's size.
 import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+// zlib.crc32 exists from Node 20.15 (package.json allows any 20.x): a namespace import, so an older
+// Node falls back to the table loop instead of failing to link the module.
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+let table: Uint32Array | undefined;
+/** The fallback, exported for its test. */
+export function tableCrc32(data: Uint8Array, crc = 0): number {
+  if (!table) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
   }
-  return t;
-})();
-
-export function crc32(data: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+/** CRC-32 (ISO 3309, as ZIP uses), continuing from `crc`; zlib's native one is ~10x the table loop. */
+export function crc32(data: Uint8Array, crc = 0): number {
+  return nativeCrc32 ? nativeCrc32(data, crc) : tableCrc32(data, crc);
 }
 
 export interface ZipEntry {

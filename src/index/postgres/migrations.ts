@@ -78,6 +78,17 @@ CREATE TABLE changes (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'query indexes: patient name prefixes (both cases), series modality',
+    // LIKE 'AB%' uses a B-tree only with text_pattern_ops unless the database collation is C
+    // (PostgreSQL docs 11.10, "Operator Classes"); the index from version 1 serves = and ORDER BY.
+    sql: `
+CREATE INDEX patients_patient_name_prefix ON patients (patient_name text_pattern_ops);
+CREATE INDEX patients_patient_name_ci_prefix ON patients (patient_name_ci text_pattern_ops);
+CREATE INDEX series_modality ON series (modality);
+`,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starters apply each once. */

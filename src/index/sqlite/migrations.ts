@@ -86,6 +86,18 @@ CREATE TABLE changes (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'query indexes: case-folded patient name, series modality',
+    // Case-insensitive PN matching (fuzzymatching, CaseSensitive=false) reads patient_name_ci, which
+    // had no index: every study was scanned. GLOB 'AB*' on a BINARY-collated indexed column becomes
+    // an index range (EXPLAIN QUERY PLAN: patient_name>? AND patient_name<?), so prefix wildcards
+    // need nothing more. Both tables gain a row once per patient / series, not per instance.
+    sql: `
+CREATE INDEX patients_patient_name_ci ON patients (patient_name_ci);
+CREATE INDEX series_modality ON series (modality);
+`,
+  },
 ];
 
 /**
