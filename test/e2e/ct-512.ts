@@ -6,7 +6,7 @@ import { readPart10, T, writePart10, PIXEL_DATA } from '../../src/dicom/index.ts
 
 const SIZE = 512;
 
-export function ct512Series(fixture: string, slices: number): Buffer[] {
+export function ct512Series(fixture: string, slices: number, patient?: { id: string; name: string }): Buffer[] {
   const src = readPart10(readFileSync(fixture));
   const rows = src.dataset.number(T.Rows)!;
   const cols = src.dataset.number(T.Columns)!;
@@ -27,6 +27,10 @@ export function ct512Series(fixture: string, slices: number): Buffer[] {
     d.setString(T.SOPInstanceUID, 'UI', `${stamp}.3.${i + 1}`);
     f.meta.setString(T.MediaStorageSOPInstanceUID, 'UI', `${stamp}.3.${i + 1}`);
     d.setString(T.StudyDescription, 'LO', 'CT 512');
+    if (patient) {
+      d.setString(T.PatientID, 'LO', patient.id);
+      d.setString(T.PatientName, 'PN', patient.name);
+    }
     d.setNumbers(T.Rows, 'US', [SIZE]);
     d.setNumbers(T.Columns, 'US', [SIZE]);
     d.setString(T.InstanceNumber, 'IS', String(i + 1));

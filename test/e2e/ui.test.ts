@@ -91,7 +91,13 @@ describe('web UI in Chromium', { skip }, () => {
     mkdirSync(OUT, { recursive: true });
     server = await startE2eServer();
     if (hasRt) await server.importFiles(RT_STUDY);
-    else await server.importFiles(join(FIXTURES, 'CT_small.dcm'), join(FIXTURES, 'MR_small_implicit.dcm'));
+    else {
+      // Without the corpus: one 12-slice CT study made from a fixture, under a patient of its own so
+      // the later upload and delete tests (which use the fixtures' own patients) find only theirs.
+      for (const f of ct512Series(join(FIXTURES, 'CT_small.dcm'), 12, { id: 'E2E-STACK', name: 'Stackfixture^Eve' })) {
+        assert.equal((await server.ingest.ingest(f, { transport: 'import' })).status, 'stored');
+      }
+    }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => errors.push(e.message));
