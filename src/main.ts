@@ -61,6 +61,10 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
   let dimse: DimseServer | undefined;
   let keys: PseudonymStore | undefined;
   let auth: Awaited<ReturnType<typeof openAuth>> | undefined;
+  // The one PostgreSQL database (index, auth, jobs) when the index lives there.
+  const pg = config.index.kind === 'postgres' && config.postgres.url ? { url: config.postgres.url.reveal(), schema: config.postgres.schema } : undefined;
+  const uploadLimitBytes = config.http.uploadLimitMiB * 1024 * 1024;
+  const oidc = oidcSettings(config);
   try {
     auth = await openAuth({
       dataDir: config.dataDir,
@@ -68,15 +72,11 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       env: process.env,
       logger: logger.child({ component: 'auth' }),
       sessionTtlSeconds: config.auth.sessionHours * 3600,
-      ...(config.index.kind === 'postgres' && config.postgres.url ? { postgres: { url: config.postgres.url.reveal(), schema: config.postgres.schema } } : {}),
+      ...(pg ? { postgres: pg } : {}),
     });
     if (!auth.readiness.ok) throw new AppError('AUTH_NOT_READY', { detail: auth.readiness.message });
     runtime = await PipelineRuntime.open({
-      db: openPipelineDb(
-        config.index.kind === 'postgres' && config.postgres.url
-          ? { kind: 'postgres', url: config.postgres.url.reveal(), schema: config.postgres.schema }
-          : { kind: 'sqlite', path: join(config.dataDir, INDEX_FILE) },
-      ),
+      db: openPipelineDb(pg ? { kind: 'postgres', ...pg } : { kind: 'sqlite', path: join(config.dataDir, INDEX_FILE) }),
       index: archive.index,
       pipelines,
       destinations: buildDestinations(config.destinations, config.dicom.aet, archiveItemLoader(archive.index, archive.blobs)),
@@ -91,8 +91,15 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     });
     runtime.start();
     const pipelineRuntime = runtime;
-    // Projects are compiled before anything listens, so a typo in the config stops start-up with its reason.
-    const intakeProjects = new Map([...deidByAe].map(([aet, project]) => [aet, resolveProject(project, config.projects)]));
+    // Projects are compiled once, when first named; intake projects before anything listens, so a typo
+    // in the config stops start-up with its reason.
+    const compiled = new Map<string, Project>();
+    const projectNamed = (name: string): Project => {
+      let p = compiled.get(name);
+      if (!p) compiled.set(name, (p = resolveProject(name, config.projects)));
+      return p;
+    };
+    const intakeProjects = new Map([...deidByAe].map(([aet, project]) => [aet, projectNamed(project)]));
     const gatewayTargets = new Map<string, GatewayProject>();
     // The key database backs gateway intakes, gateway STOW routes and /anonymize alike.
     keys = await openKeyStore({ dataDir: config.dataDir, kind: config.index.kind, postgres: config.postgres });
@@ -133,7 +140,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     const dicomPort = dimse.port;
     const projectByName = (name: string): GatewayProject | undefined => {
       try {
-        const project = resolveProject(name, config.projects);
+        const project = projectNamed(name);
         return { project, pseudonymizer: pseudonymizerFor(project) };
       } catch {
         return undefined;
@@ -142,7 +149,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     const http = await buildHttpServer({
       logger: logger.child({ component: 'http' }),
       health: async () => ({ status: 'ok', version: VERSION, uptimeSeconds: Math.round((Date.now() - started) / 1000), checks: {} }),
-      bodyLimitBytes: config.http.uploadLimitMiB * 1024 * 1024,
+      bodyLimitBytes: uploadLimitBytes,
       trustProxy: config.http.trustProxy,
       ...(config.http.tlsCertFile && config.http.tlsKeyFile ? { tls: { certFile: config.http.tlsCertFile, keyFile: config.http.tlsKeyFile } } : {}),
       surfaces: {
@@ -151,12 +158,12 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
           service: auth.service,
           audit: auth.audit,
           limiter: new LoginRateLimiter({ maxFailures: config.auth.loginMaxFailures, windowSeconds: config.auth.loginWindowSeconds }),
-          ...(oidcSettings(config) ? { oidc: oidcSettings(config)! } : {}),
+          ...(oidc ? { oidc } : {}),
         },
         rest: {
           archive,
           system: () => ({ aet: config.dicom.aet, dicomPort, httpPort, version: VERSION }),
-          uploadLimitBytes: config.http.uploadLimitMiB * 1024 * 1024,
+          uploadLimitBytes,
           anonymize: { projects: config.projects, defaultProject: config.http.defaultAnonymizeProject, pseudonymizerFor },
           pipeline: {
             repo: pipelineRuntime.jobs,
