@@ -9,6 +9,7 @@ import { basename, join, relative } from 'node:path';
 import yauzl from 'yauzl';
 import { AppError, isAppError, type ErrorCode } from '../core/errors.ts';
 import type { IngestResult, IngestService } from './ingest.ts';
+import { nextZipEntry, readZipEntry } from './zip-reader.ts';
 
 export interface ImportOptions {
   /** Files per group commit (default 32). */
@@ -167,25 +168,12 @@ async function* zipEntries(path: string, label: string): AsyncGenerator<Input> {
   }
   try {
     for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        const onEntry = (e: yauzl.Entry) => { cleanup(); resolve(e); };
-        const onEnd = () => { cleanup(); resolve(undefined); };
-        const onError = (err: Error) => { cleanup(); reject(err); };
-        const cleanup = () => {
-          zip.off('entry', onEntry);
-          zip.off('end', onEnd);
-          zip.off('error', onError);
-        };
-        zip.on('entry', onEntry);
-        zip.on('end', onEnd);
-        zip.on('error', onError);
-        zip.readEntry();
-      });
+      const entry = await nextZipEntry(zip);
       if (!entry) return;
       if (entry.fileName.endsWith('/') || isSkipped(entry.fileName)) continue;
       const entryLabel = `${label}!${entry.fileName}`;
       try {
-        yield { label: entryLabel, data: await readEntry(zip, entry) };
+        yield { label: entryLabel, data: await readZipEntry(zip, entry) };
       } catch (e) {
         yield { label: entryLabel, error: asImportError(e) };
       }
@@ -195,18 +183,6 @@ async function* zipEntries(path: string, label: string): AsyncGenerator<Input> {
   } finally {
     zip.close();
   }
-}
-
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
-      if (err) return reject(err);
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', reject);
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
-    });
-  });
 }
 
 function asImportError(e: unknown): AppError {

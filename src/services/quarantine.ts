@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.ts';
+import { fsyncDir } from '../storage/fs-blob-store.ts';
 
 export interface QuarantineNote {
   id: string;
@@ -78,13 +79,4 @@ async function writeDurably(path: string, data: Uint8Array): Promise<void> {
     await fh.close();
   }
   await rename(tmp, path);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -479,7 +479,8 @@ class FsBlobWriter implements BlobWriter {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Flushes a folder, so names created or renamed in it survive a power loss (POSIX). */
+export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

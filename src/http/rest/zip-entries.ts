@@ -2,6 +2,7 @@
 // accepts). Directory entries are skipped; entry names are never reported (they may carry PHI).
 import yauzl from 'yauzl';
 import { AppError } from '../../core/errors.ts';
+import { nextZipEntry, readZipEntry } from '../../services/zip-reader.ts';
 
 export const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
@@ -15,40 +16,14 @@ export async function* zipEntries(buf: Buffer, maxEntryBytes: number): AsyncGene
   );
   try {
     for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        const onEntry = (e: yauzl.Entry) => {
-          cleanup();
-          resolve(e);
-        };
-        const onEnd = () => {
-          cleanup();
-          resolve(undefined);
-        };
-        const onError = (err: Error) => {
-          cleanup();
-          reject(new AppError('IMPORT_UNREADABLE', { detail: 'ZIP cannot be read', cause: err }));
-        };
-        const cleanup = () => {
-          zip.off('entry', onEntry);
-          zip.off('end', onEnd);
-          zip.off('error', onError);
-        };
-        zip.on('entry', onEntry);
-        zip.on('end', onEnd);
-        zip.on('error', onError);
-        zip.readEntry();
+      const entry = await nextZipEntry(zip).catch((err: unknown) => {
+        throw new AppError('IMPORT_UNREADABLE', { detail: 'ZIP cannot be read', cause: err });
       });
       if (entry === undefined) return;
       if (entry.fileName.endsWith('/')) continue;
       if (entry.uncompressedSize > maxEntryBytes) throw new AppError('IMPORT_UNREADABLE', { detail: `ZIP entry larger than ${maxEntryBytes} bytes` });
-      yield await new Promise<Buffer>((resolve, reject) => {
-        zip.openReadStream(entry, (err, stream) => {
-          if (err) return reject(new AppError('IMPORT_UNREADABLE', { detail: 'ZIP entry cannot be read', cause: err }));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', (e) => reject(new AppError('IMPORT_UNREADABLE', { detail: 'ZIP entry cannot be read', cause: e })));
-          stream.on('end', () => resolve(Buffer.concat(chunks)));
-        });
+      yield await readZipEntry(zip, entry).catch((err: unknown) => {
+        throw new AppError('IMPORT_UNREADABLE', { detail: 'ZIP entry cannot be read', cause: err });
       });
     }
   } finally {
