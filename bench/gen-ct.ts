@@ -3,36 +3,10 @@
 // does not depend on the code it measures. Usage: node --import tsx bench/gen-ct.ts <out-dir> [slices=1000] [size=512]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { part10, str, us, type El } from './tiny-dicom.ts';
 import { randomBytes } from 'node:crypto';
 
-type El = [group: number, element: number, vr: string, value: Buffer];
 
-const LONG_VRS = new Set(['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'UC', 'UR', 'OD', 'OL', 'OV', 'SV', 'UV']);
-
-function str(s: string, vr: string): Buffer {
-  const padByte = vr === 'UI' ? 0 : 0x20;
-  const b = Buffer.from(s, 'latin1');
-  return b.length % 2 ? Buffer.concat([b, Buffer.from([padByte])]) : b;
-}
-function us(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n);
-  return b;
-}
-function encode(els: El[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const [g, e, vr, v] of els.sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
-    const long = LONG_VRS.has(vr);
-    const h = Buffer.alloc(long ? 12 : 8);
-    h.writeUInt16LE(g, 0);
-    h.writeUInt16LE(e, 2);
-    h.write(vr, 4, 'latin1');
-    if (long) h.writeUInt32LE(v.length, 8);
-    else h.writeUInt16LE(v.length, 6);
-    parts.push(h, v);
-  }
-  return Buffer.concat(parts);
-}
 function uid(): string {
   return '2.25.' + BigInt('0x' + randomBytes(16).toString('hex')).toString();
 }
@@ -51,21 +25,15 @@ export function generateCt(outDir: string, slices = 1000, size = 512): string[] 
     const ts = '1.2.840.10008.1.2.1';
     const z = (-n * 1.25).toFixed(2);
     pixels.writeInt16LE(n % 1000, 0); // each slice differs
-    const meta = encode([
+    const meta: El[] = [
       [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
       [0x0002, 0x0002, 'UI', str(sopClass, 'UI')],
       [0x0002, 0x0003, 'UI', str(sop, 'UI')],
       [0x0002, 0x0010, 'UI', str(ts, 'UI')],
       [0x0002, 0x0012, 'UI', str('1.2.826.0.1.3680043.10.1561', 'UI')],
       [0x0002, 0x0013, 'SH', str('BENCHGEN', 'SH')],
-    ]);
-    const groupLength = Buffer.alloc(12);
-    groupLength.writeUInt16LE(0x0002, 0);
-    groupLength.writeUInt16LE(0x0000, 2);
-    groupLength.write('UL', 4, 'latin1');
-    groupLength.writeUInt16LE(4, 6);
-    groupLength.writeUInt32LE(meta.length, 8);
-    const ds = encode([
+    ];
+    const ds: El[] = [
       [0x0008, 0x0005, 'CS', str('ISO_IR 100', 'CS')],
       [0x0008, 0x0008, 'CS', str('ORIGINAL\\PRIMARY\\AXIAL', 'CS')],
       [0x0008, 0x0016, 'UI', str(sopClass, 'UI')],
@@ -112,9 +80,9 @@ export function generateCt(outDir: string, slices = 1000, size = 512): string[] 
       [0x0028, 0x1052, 'DS', str('-1024', 'DS')],
       [0x0028, 0x1053, 'DS', str('1', 'DS')],
       [0x7fe0, 0x0010, 'OW', pixels],
-    ]);
+    ];
     const file = join(outDir, `CT${String(n).padStart(5, '0')}.dcm`);
-    writeFileSync(file, Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), groupLength, meta, ds]));
+    writeFileSync(file, part10(meta, ds));
     files.push(file);
   }
   return files;

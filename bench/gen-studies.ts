@@ -5,10 +5,8 @@
 // Usage: node --import tsx bench/gen-studies.ts <out-dir> [studies=5000] [instancesPerStudy=2]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { part10, str, us, type El } from './tiny-dicom.ts';
 
-type El = [group: number, element: number, vr: string, value: Buffer];
-
-const LONG_VRS = new Set(['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'UC', 'UR', 'OD', 'OL', 'OV', 'SV', 'UV']);
 const CONSONANTS = 'BCDFGHKLMNPRSTVWZ';
 const VOWELS = 'AEIOU';
 const GIVEN = ['ANNA', 'BEN', 'CARLA', 'DAVID', 'EVA', 'FRANK', 'GINA', 'HUGO', 'IRIS', 'JONAS', 'KIM', 'LEA'];
@@ -16,29 +14,6 @@ export const MODALITIES = ['CT', 'MR', 'CR', 'US', 'DX', 'MG', 'PT'];
 export const FIRST_YEAR = 2015;
 export const YEARS = 10;
 
-function str(s: string, vr: string): Buffer {
-  const b = Buffer.from(s, 'latin1');
-  return b.length % 2 ? Buffer.concat([b, Buffer.from([vr === 'UI' ? 0 : 0x20])]) : b;
-}
-function us(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n);
-  return b;
-}
-function encode(els: El[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const [g, e, vr, v] of els.sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
-    const long = LONG_VRS.has(vr);
-    const h = Buffer.alloc(long ? 12 : 8);
-    h.writeUInt16LE(g, 0);
-    h.writeUInt16LE(e, 2);
-    h.write(vr, 4, 'latin1');
-    if (long) h.writeUInt32LE(v.length, 8);
-    else h.writeUInt16LE(v.length, 6);
-    parts.push(h, v);
-  }
-  return Buffer.concat(parts);
-}
 
 /** mulberry32: a small seeded PRNG, so every run (and every server) gets the same data. */
 export function prng(seed: number): () => number {
@@ -95,19 +70,14 @@ export function generateStudies(outDir: string, studies: number, perStudy: numbe
       const sopClass = '1.2.840.10008.5.1.4.1.1.7'; // Secondary Capture
       const ts = '1.2.840.10008.1.2.1';
       pixels[0] = n & 0xff;
-      const meta = encode([
+      const meta: El[] = [
         [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
         [0x0002, 0x0002, 'UI', str(sopClass, 'UI')],
         [0x0002, 0x0003, 'UI', str(sop, 'UI')],
         [0x0002, 0x0010, 'UI', str(ts, 'UI')],
         [0x0002, 0x0012, 'UI', str('1.2.826.0.1.3680043.10.1561', 'UI')],
-      ]);
-      const gl = Buffer.alloc(12);
-      gl.writeUInt16LE(0x0002, 0);
-      gl.write('UL', 4, 'latin1');
-      gl.writeUInt16LE(4, 6);
-      gl.writeUInt32LE(meta.length, 8);
-      const ds = encode([
+      ];
+      const ds: El[] = [
         [0x0008, 0x0005, 'CS', str('ISO_IR 100', 'CS')],
         [0x0008, 0x0016, 'UI', str(sopClass, 'UI')],
         [0x0008, 0x0018, 'UI', str(sop, 'UI')],
@@ -136,9 +106,9 @@ export function generateStudies(outDir: string, studies: number, perStudy: numbe
         [0x0028, 0x0102, 'US', us(7)],
         [0x0028, 0x0103, 'US', us(0)],
         [0x7fe0, 0x0010, 'OB', pixels],
-      ]);
+      ];
       const file = join(dir, `S${s + 1}_${n}.dcm`);
-      writeFileSync(file, Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), gl, meta, ds]));
+      writeFileSync(file, part10(meta, ds));
       files.push(file);
     }
   }
