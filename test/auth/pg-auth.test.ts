@@ -2,7 +2,7 @@
 // AuthService and AuditLog as SQLite. Skips when PostgreSQL is not reachable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { PG_URL, schemaFor as schemaName } from '../helpers/pg.ts';
 import pg from 'pg';
 import { AuditLog } from '../../src/auth/audit-log.ts';
 import { AuthService } from '../../src/auth/auth-service.ts';
@@ -11,11 +11,11 @@ import { PgAuth } from '../../src/auth/postgres/pg-auth.ts';
 import { isAppError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 
-const URL_ = process.env.DICOMGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const URL_ = PG_URL;
 const PW = 'correct horse battery';
 
 async function schemaFor(name: string): Promise<string | undefined> {
-  const schema = `t_${createHash('sha1').update(`pg-auth.test.ts${name}`).digest('hex').slice(0, 12)}`;
+  const schema = schemaName('pg-auth.test.ts', name);
   const c = new pg.Client({ connectionString: URL_ });
   try {
     await c.connect();

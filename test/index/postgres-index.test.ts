@@ -1,11 +1,11 @@
 // The same ArchiveIndex contract as SQLite, against the local PostgreSQL (schema per suite).
 import { after, describe, it } from 'node:test';
-import { createHash } from 'node:crypto';
+import { PG_URL, schemaFor } from '../helpers/pg.ts';
 import pg from 'pg';
 import { openPostgresIndex } from '../../src/index/postgres/postgres-archive-index.ts';
 import { indexContract } from './index-contract.ts';
 
-const URL = process.env.DICOMGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const URL = PG_URL;
 const schemas: string[] = [];
 let counter = 0;
 
@@ -21,7 +21,7 @@ async function reachable(): Promise<boolean> {
 }
 
 async function freshSchema(): Promise<string> {
-  const name = `t_${createHash('sha1').update(`test/index/postgres-index.test.ts#${++counter}`).digest('hex').slice(0, 12)}`;
+  const name = schemaFor('test/index/postgres-index.test.ts', `#${++counter}`);
   const c = new pg.Client({ connectionString: URL });
   await c.connect();
   await c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);

@@ -1,7 +1,7 @@
 // The contract suite against the real PostgreSQL (127.0.0.1:5432, db test, user postgres), one schema per test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { PG_URL, schemaFor as schemaIn } from '../helpers/pg.ts';
 import pg from 'pg';
 import { PgPseudonymStore } from '../../src/pseudonyms/postgres/pg-pseudonym-store.ts';
 import type { PseudonymStore } from '../../src/pseudonyms/pseudonym-store.ts';
@@ -9,8 +9,8 @@ import { isAppError } from '../../src/core/errors.ts';
 import { POLICY, pseudonymStoreContract } from './contract.ts';
 
 const FILE = 'test/pseudonyms/postgres-store.test.ts';
-const schemaFor = (name: string) => `t_${createHash('sha1').update(FILE + name).digest('hex').slice(0, 12)}`;
-const pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 12 });
+const schemaFor = (name: string) => schemaIn(FILE, name);
+const pool = new pg.Pool({ connectionString: PG_URL, max: 12 });
 const schemas: string[] = [];
 
 after(async () => {
@@ -32,7 +32,7 @@ pseudonymStoreContract('postgres', freshStore);
 describe('PgPseudonymStore specifics', () => {
   let other: pg.Pool;
   before(() => {
-    other = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 8 });
+    other = new pg.Pool({ connectionString: PG_URL, max: 8 });
   });
   after(() => other.end());
 

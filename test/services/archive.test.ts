@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { PG_URL, schemaFor } from '../helpers/pg.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,6 @@ import { Secret } from '../../src/core/secret.ts';
 import { openArchive } from '../../src/services/archive.ts';
 import { syntheticSeries } from '../helpers/synthetic-dicom.ts';
 
-const PG_URL = process.env.DICOMGATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 describe('openArchive', () => {
   it('creates <data>/index.sqlite and <data>/blobs and stores through its ingest service', async () => {
@@ -40,7 +39,7 @@ describe('openArchive', () => {
       t.skip('PostgreSQL not reachable');
       return;
     }
-    const schema = `t_${createHash('sha1').update('test/services/archive.test.ts#postgres').digest('hex').slice(0, 12)}`;
+    const schema = schemaFor('test/services/archive.test.ts', '#postgres');
     await probe.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     const dir = await mkdtemp(join(tmpdir(), 'dg-archive-'));
     try {
