@@ -20,6 +20,9 @@ type Params = { study: string; series?: string; instance?: string };
  */
 const WHOLE_READ_MAX = 16 * 1024 * 1024;
 
+/** Blobs read ahead of the one being sent (see readAhead). */
+const READ_AHEAD = 4;
+
 /** "(0008,1115)[0].(7FE0,0010)" → "00081115/0/7FE00010" (a URL path segment list). */
 export function bulkPath(path: string): string {
   return path
@@ -75,20 +78,41 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
     await audit(req, refs, 'retrieve');
     const boundary = newBoundary();
     const base = baseUrl(req);
-    const parts: OutPart[] = refs.map((r) => ({
+    const part = (r: InstanceRef, body: OutPart['body']): OutPart => ({
       contentType: `application/dicom; transfer-syntax=${r.record.file!.transferSyntaxUid}`,
       contentLength: r.record.file!.fileSize,
       location: `${base}/studies/${r.studyUid}/series/${r.seriesUid}/instances/${r.sopUid}`,
-      body: () => {
-        const { blobKey, fileSize } = r.record.file!;
-        if (fileSize > WHOLE_READ_MAX) return blobs.createReadStream(blobKey);
-        return (async function* () {
-          yield await blobs.get(blobKey);
-        })();
-      },
-    }));
+      body,
+    });
     reply.header('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
-    return reply.send(multipartStream(boundary, parts));
+    return reply.send(multipartStream(boundary, readAhead(refs, part)));
+  }
+
+  /**
+   * The parts in order, with the next few small blobs already being read while the current one is
+   * written to the socket: reading one blob at a time left the disk and the socket taking turns.
+   * Memory: at most READ_AHEAD whole instances (each <= WHOLE_READ_MAX) beyond the one being sent.
+   */
+  async function* readAhead(refs: InstanceRef[], part: (r: InstanceRef, body: OutPart['body']) => OutPart): AsyncGenerator<OutPart> {
+    const pending: (Promise<Buffer> | undefined)[] = [];
+    const start = (i: number) => {
+      const f = refs[i]?.record.file;
+      if (!f || f.fileSize > WHOLE_READ_MAX || pending[i]) return;
+      const p = blobs.get(f.blobKey);
+      p.catch(() => undefined); // awaited below; keeps an early failure from being "unhandled"
+      pending[i] = p;
+    };
+    try {
+      for (let i = 0; i < refs.length; i++) {
+        for (let j = i; j <= i + READ_AHEAD; j++) start(j);
+        const f = refs[i].record.file!;
+        const read = pending[i];
+        pending[i] = undefined;
+        yield part(refs[i], read ? () => (async function* () { yield await read; })() : () => blobs.createReadStream(f.blobKey));
+      }
+    } finally {
+      pending.length = 0;
+    }
   }
 
   async function metadata(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
