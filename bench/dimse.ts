@@ -4,9 +4,12 @@
 //   dicomgate serve (fresh data folder; acknowledges only durable, indexed instances)
 //   DCMTK storescp  (-od into a fresh folder, no fsync) + one `sync` after the push, timed with it
 //   Orthanc 1.10    (SQLite index, own config on loopback), when /usr/sbin/Orthanc is installed
+//   dicomgate gateway: the same server with the called AE title GATEWAY bound to the project
+//                   `basic` (issue 4: every instance de-identified before it is archived)
 // Each server is started fresh for each push and warmed up with 20 small instances (neither timed),
 // and checked to hold every instance afterwards. Prints instances/s, MB/s, peak RSS of the server, and the ratios.
-// Targets: dicomgate >= 2x Orthanc and >= 0.6x storescp+sync, peak RSS < 300 MB.
+// Targets: dicomgate >= 2x Orthanc and >= 0.6x storescp+sync, peak RSS < 300 MB; the gateway
+// (de-identifying) >= 1.5x Orthanc's plain ingest of the same series.
 import { spawn } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,12 +25,12 @@ export interface DimseBenchOptions {
   small?: number;
   /** Runs of each CT push (the median is reported; the small push runs once). Default 1. */
   repeat?: number;
-  /** Subset of servers: dicomgate, storescp, orthanc. Default all (Orthanc when installed). */
+  /** Subset of servers: dicomgate, gateway, storescp, orthanc. Default all (Orthanc when installed). */
   servers?: string[];
   keep?: boolean;
 }
 
-type ServerName = 'dicomgate' | 'storescp' | 'orthanc';
+type ServerName = 'dicomgate' | 'gateway' | 'storescp' | 'orthanc';
 
 interface Workload {
   name: string;
@@ -62,9 +65,9 @@ export async function dimseBench(opts: DimseBenchOptions): Promise<Record<string
   const repeat = Math.max(1, opts.repeat ?? 1);
   const smallCount = opts.small ?? 30_000;
   const hasOrthanc = existsSync(ORTHANC);
-  const wanted = new Set<ServerName>((opts.servers as ServerName[] | undefined) ?? ['dicomgate', 'storescp', ...(hasOrthanc ? ['orthanc' as const] : [])]);
+  const wanted = new Set<ServerName>((opts.servers as ServerName[] | undefined) ?? ['dicomgate', 'gateway', 'storescp', ...(hasOrthanc ? ['orthanc' as const] : [])]);
   if (wanted.has('orthanc') && !hasOrthanc) throw new Error(`${ORTHANC} is not installed`);
-  const all: ServerName[] = (['storescp', 'orthanc', 'dicomgate'] as const).filter((s) => wanted.has(s));
+  const all: ServerName[] = (['storescp', 'orthanc', 'dicomgate', 'gateway'] as const).filter((s) => wanted.has(s));
   try {
     process.stderr.write(`generating ${opts.slices}-slice 512x512 CT in ${root}\n`);
     const ct = generateCt(join(root, 'ct'), opts.slices);
@@ -76,7 +79,7 @@ export async function dimseBench(opts: DimseBenchOptions): Promise<Record<string
       process.stderr.write(`generating ${smallCount} small (64x64) instances\n`);
       const small = generateCt(join(root, 'small'), smallCount, 64);
       // Orthanc takes minutes on these; it is left out of the small push (the CT pushes compare it).
-      workloads.push({ name: `small ${smallCount}x64x64`, folders: split(small, join(root, 'small4'), 4), files: small.length, bytes: totalBytes(small), servers: all.filter((s) => s !== 'orthanc'), small: true });
+      workloads.push({ name: `small ${smallCount}x64x64`, folders: split(small, join(root, 'small4'), 4), files: small.length, bytes: totalBytes(small), servers: all.filter((s) => s !== 'orthanc' && s !== 'gateway'), small: true });
     }
     // Pushed into every server before each timed push (not timed, not counted): a server that
     // has just started compiles and loads its code paths on the first associations.
@@ -95,7 +98,7 @@ export async function dimseBench(opts: DimseBenchOptions): Promise<Record<string
         const median = sorted[Math.floor((sorted.length - 1) / 2)];
         const row: Row = {
           workload: w.name,
-          server: server === 'storescp' ? 'storescp + sync' : server === 'orthanc' ? 'Orthanc 1.10 (SQLite)' : 'dicomgate',
+          server: SERVER_LABEL[server],
           associations: w.folders.length,
           files: w.files,
           seconds: median.seconds,
@@ -114,16 +117,24 @@ export async function dimseBench(opts: DimseBenchOptions): Promise<Record<string
     console.log('');
     for (const w of workloads) {
       const a = w.folders.length;
-      const dg = find(w.name, a, 'dicomgate');
-      if (!dg) continue;
-      for (const [ref, target, label] of [['Orthanc', 2, 'orthanc'], ['storescp', 0.6, 'storescp']] as const) {
-        const r = find(w.name, a, ref);
-        if (!r) continue;
-        const ratio = dg.instancesPerSec / r.instancesPerSec;
-        ratios[`${w.name} ${a}-assoc vs ${label}`] = ratio;
-        console.log(`${w.name}, ${a} assoc: dicomgate / ${r.server}: ${ratio.toFixed(2)}x (target >= ${target}x)`);
+      const dg = rows.find((r) => r.workload === w.name && r.associations === a && r.server === SERVER_LABEL.dicomgate);
+      const gw = rows.find((r) => r.workload === w.name && r.associations === a && r.server === SERVER_LABEL.gateway);
+      if (dg) {
+        for (const [ref, target, label] of [['Orthanc', 2, 'orthanc'], ['storescp', 0.6, 'storescp']] as const) {
+          const r = find(w.name, a, ref);
+          if (!r) continue;
+          const ratio = dg.instancesPerSec / r.instancesPerSec;
+          ratios[`${w.name} ${a}-assoc vs ${label}`] = ratio;
+          console.log(`${w.name}, ${a} assoc: dicomgate / ${r.server}: ${ratio.toFixed(2)}x (target >= ${target}x)`);
+        }
+        console.log(`${w.name}, ${a} assoc: dicomgate peak RSS ${dg.peakRssMb.toFixed(0)} MB (target < 300 MB)`);
       }
-      console.log(`${w.name}, ${a} assoc: dicomgate peak RSS ${dg.peakRssMb.toFixed(0)} MB (target < 300 MB)`);
+      const orthanc = find(w.name, a, 'Orthanc');
+      if (gw && orthanc) {
+        const ratio = gw.instancesPerSec / orthanc.instancesPerSec;
+        ratios[`${w.name} ${a}-assoc gateway vs orthanc`] = ratio;
+        console.log(`${w.name}, ${a} assoc: dicomgate gateway (de-id, project basic) / ${orthanc.server} plain: ${ratio.toFixed(2)}x (target >= 1.5x); peak RSS ${gw.peakRssMb.toFixed(0)} MB (target < 400 MB)`);
+      }
     }
     return {
       machine: `${cpus().length} x ${cpus()[0]?.model}`,
@@ -149,11 +160,23 @@ function split(files: string[], dir: string, n: number): string[] {
 
 const WARMUP_INSTANCES = 20;
 
+const SERVER_LABEL: Record<ServerName, string> = {
+  storescp: 'storescp + sync',
+  orthanc: 'Orthanc 1.10 (SQLite)',
+  dicomgate: 'dicomgate',
+  gateway: 'dicomgate gateway (de-id)',
+};
+
 async function pushOnce(root: string, server: ServerName, w: Workload, warmupDir: string, warmupCount: number): Promise<Sample> {
   const dir = mkdtempSync(join(root, `${server}-`));
   let s: RunningServer | undefined;
   try {
-    s = server === 'dicomgate' ? await startDicomgate(dir) : server === 'storescp' ? await startStorescp(dir) : await startOrthanc(dir);
+    s =
+      server === 'dicomgate' || server === 'gateway'
+        ? await startDicomgate(dir, { gateway: server === 'gateway' })
+        : server === 'storescp'
+          ? await startStorescp(dir)
+          : await startOrthanc(dir);
     await storescu(s, warmupDir);
     await run('sync', []);
     s.resetPeak();
@@ -189,6 +212,7 @@ function storescu(s: RunningServer, folder: string): Promise<void> {
 async function countStored(server: ServerName, s: RunningServer, dir: string): Promise<number> {
   if (server === 'storescp') return listFiles(dir).length;
   if (server === 'orthanc') return orthancInstanceCount(s);
+  // dicomgate and its gateway: rows in the index (the gateway's are the de-identified copies).
   const db = new Database(join(dir, 'index.sqlite'), { readonly: true });
   try {
     return (db.prepare('SELECT COUNT(*) AS n FROM instances').get() as { n: number }).n;
@@ -198,5 +222,5 @@ async function countStored(server: ServerName, s: RunningServer, dir: string): P
 }
 
 function formatRow(r: Row): string {
-  return `${r.workload.padEnd(20)} ${String(r.associations).padStart(1)} assoc  ${r.server.padEnd(22)} ${r.instancesPerSec.toFixed(0).padStart(6)} inst/s ${r.mbPerSec.toFixed(1).padStart(7)} MB/s  (${r.seconds.toFixed(2)} s)  peak RSS ${r.peakRssMb.toFixed(0)} MB`;
+  return `${r.workload.padEnd(20)} ${String(r.associations).padStart(1)} assoc  ${r.server.padEnd(26)} ${r.instancesPerSec.toFixed(0).padStart(6)} inst/s ${r.mbPerSec.toFixed(1).padStart(7)} MB/s  (${r.seconds.toFixed(2)} s)  peak RSS ${r.peakRssMb.toFixed(0)} MB`;
 }

@@ -75,17 +75,27 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ch
   }
 }
 
-/** `bin/dicomgate serve --dev` on a fresh data folder; the DICOM port is read from its log line. */
-export async function startDicomgate(dataDir: string): Promise<RunningServer> {
+/**
+ * `bin/dicomgate serve --dev` on a fresh data folder; the DICOM port is read from its log line.
+ * `gateway`: with a config binding the called AE title GATEWAY to the project `basic` (every
+ * instance de-identified before it reaches the archive), and pushed to that AE title.
+ */
+export async function startDicomgate(dataDir: string, opts: { gateway?: boolean } = {}): Promise<RunningServer> {
   const bin = new URL('../bin/dicomgate', import.meta.url).pathname;
-  const { child, stderr } = spawnLogged(bin, ['serve', '--dev', '--data', dataDir, '--dicom-port', '0', '--http-port', '0', '--host', '127.0.0.1']);
+  const config: string[] = [];
+  if (opts.gateway) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'gateway.yaml'), 'intakes:\n  - { aet: GATEWAY, project: basic }\n');
+    config.push('--config', join(dataDir, 'gateway.yaml'));
+  }
+  const { child, stderr } = spawnLogged(bin, ['serve', '--dev', '--data', dataDir, '--dicom-port', '0', '--http-port', '0', '--host', '127.0.0.1', ...config]);
   let port = 0;
   await waitFor('dicomgate serve', () => {
     const m = /listening dicom=(\d+)/.exec(stderr());
     if (m) port = Number(m[1]);
     return port > 0;
   }, child, stderr);
-  return sampled('dicomgate', 'DICOMGATE', port, child);
+  return opts.gateway ? sampled('dicomgate gateway', 'GATEWAY', port, child) : sampled('dicomgate', 'DICOMGATE', port, child);
 }
 
 /** DCMTK storescp writing every instance into `outDir` (no fsync: the caller runs `sync` after the push). */

@@ -25,7 +25,8 @@ export function statusForCode(code: ErrorCode): number {
 
 export function ingestIntake(deps: { ingest: IngestService; blobs: BlobStore; log: Logger }): StoreIntake {
   return async (rq) => {
-    const writer = await deps.blobs.open();
+    // Journaled: the index row may then commit without its own sync (see ingest.ts).
+    const writer = await deps.blobs.open({ journal: true });
     try {
       await writer.write(
         part10Header({ sopClassUid: rq.affectedSopClassUid, sopInstanceUid: rq.affectedSopInstanceUid, transferSyntaxUid: rq.transferSyntaxUid, sourceAe: rq.association.callingAe }),

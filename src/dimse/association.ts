@@ -25,6 +25,13 @@ export interface AssociationLimits {
   readonly maxControlPduLength: number;
 }
 
+/**
+ * Reading pauses only while this much is buffered and not yet handled. Pausing the socket for
+ * every PDU (the P-DATA handler's backpressure) cost two epoll_ctl calls and stream bookkeeping per
+ * PDU; now the peer is held back only when the handler falls this far behind.
+ */
+const PAUSE_ABOVE_BYTES = 1024 * 1024;
+
 export const DEFAULT_TIMEOUTS: AssociationTimeouts = { artimMs: 30_000, idleMs: 300_000 };
 export const DEFAULT_LIMITS: AssociationLimits = { maxPduLength: 262_144, maxSendPduLength: 262_144, maxControlPduLength: DEFAULT_MAX_CONTROL_LENGTH };
 
@@ -86,6 +93,7 @@ export class Association {
   private idle: NodeJS.Timeout | undefined;
   private busy = 0;
   private processing = false;
+  private paused = false;
   private discarding = false;
   private closeReason: CloseReason | undefined;
   private closedNotified = false;
@@ -418,6 +426,11 @@ export class Association {
     this.framer.push(chunk);
     this.touchIdle();
     if (!this.processing) void this.processLoop();
+    else if (this.framer.bufferedBytes > PAUSE_ABOVE_BYTES && !this.paused) {
+      // The handler is behind: stop reading until the loop has caught up (memory stays bounded).
+      this.paused = true;
+      this.socket?.pause();
+    }
   }
 
   private async processLoop(): Promise<void> {
@@ -443,7 +456,6 @@ export class Association {
           break;
         }
         if (work) {
-          this.socket?.pause();
           this.busy++;
           try {
             await work;
@@ -451,13 +463,16 @@ export class Association {
             if (this.isOpen()) this.abort(`P-DATA handler failed: ${e instanceof Error ? e.message : String(e)}`);
           } finally {
             this.busy--;
-            this.socket?.resume();
             this.touchIdle();
           }
         }
       }
     } finally {
       this.processing = false;
+      if (this.paused) {
+        this.paused = false;
+        this.socket?.resume();
+      }
     }
   }
 
@@ -519,8 +534,12 @@ export class Association {
 
   private touchIdle(): void {
     if (this.timeouts.idleMs <= 0) return;
-    this.stopIdle();
-    if (this.state === 'Sta1' || this.state === 'Sta13') return;
+    if (this.state === 'Sta1' || this.state === 'Sta13') return this.stopIdle();
+    // Called for every socket read and PDU: re-arming the running timer is cheaper than a new one.
+    if (this.idle) {
+      this.idle.refresh();
+      return;
+    }
     this.idle = setTimeout(() => {
       this.idle = undefined;
       if (this.busy > 0) return this.touchIdle();

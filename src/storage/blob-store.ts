@@ -30,6 +30,25 @@ export interface BlobWriter {
   commit(): Promise<string>;
   /** Drops the staged bytes. Safe to call after a failed write or twice. */
   abort(): Promise<void>;
+  /**
+   * Set when opened with `{ journal: true }` by a store that keeps a journal: the writer's folder
+   * was durably listed in the journal before open() resolved, and stays listed until release().
+   * The index row of such a blob may then be committed without a sync: after a power loss that
+   * drops it, IngestService.recoverUnindexed re-indexes the blob from the journal's folders.
+   */
+  readonly journaled?: boolean;
+  /** A journaled writer's index row is committed (or it will never be): its folder may leave the journal. */
+  release?(): void;
+}
+
+export interface OpenOptions {
+  /** List the blob's folder in the store's journal (see BlobWriter.journaled); ignored without one. */
+  journal?: boolean;
+  /**
+   * With `journal`: the project the blob goes through (gateway intakes). Its folder holds only that
+   * project's journaled blobs, so a recovered row gets the project back.
+   */
+  project?: string;
 }
 
 /** Bytes in memory, or a file to copy (the fs store copies in the kernel, never through JS buffers). */
@@ -37,7 +56,7 @@ export type BlobSource = Uint8Array | { path: string };
 
 export interface BlobStore {
   /** Starts a streamed write, e.g. C-STORE data fragments as they arrive. */
-  open(): Promise<BlobWriter>;
+  open(opts?: OpenOptions): Promise<BlobWriter>;
   /** Writes a whole object (chunks are concatenated) durably; returns its new key. */
   put(data: Uint8Array | readonly Uint8Array[]): Promise<string>;
   /**
@@ -54,6 +73,18 @@ export interface BlobStore {
   /** Removes the object; unknown keys are ignored so deletes can be retried. */
   delete(key: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The journal (stores that keep one): folders that may hold blobs whose index rows were
+   * committed without a sync, with their keys. For start-up recovery after a power loss.
+   */
+  journaledBlobs?(): Promise<{ key: string; path: string; mtimeMs: number; project?: string }[]>;
+  /**
+   * Drops from the journal every folder no writer still needs, once `sync` (which makes every index
+   * commit so far durable) has resolved. `all` (recovery): every folder this process has not written to.
+   */
+  trimJournal?(sync: () => Promise<void>, opts?: { all?: boolean }): Promise<void>;
+  /** Folders in the journal now. */
+  readonly journalSize?: number;
 }
 
 /** How many leading bytes a BlobWriter keeps in memory for stagedHead(). */

@@ -13,13 +13,21 @@
 // changes every KEYS_PER_FOLDER keys: a fresh archive would otherwise create a new folder (mkdir and
 // two directory fsyncs) for nearly every object, and commits landing in one folder share its
 // directory fsync. Over time the folders still fill evenly (each holds a few runs, not a few files).
+//
+// Journal (<root>.journal beside the tree, one leaf folder per line): a writer opened with `{ journal: true }`
+// (C-STORE) has its folder durably listed there before open() resolves, so its index row may be
+// committed without a WAL sync (one disk flush per instance instead of two in a row); after a
+// power loss that drops such commits, start-up recovery lists only the journal's folders and
+// re-indexes the blobs it finds unreferenced (IngestService.recoverUnindexed). A folder leaves the
+// journal once no writer in it is waiting for its index row and the index has synced (trimJournal).
+// Streamed writes change folder every 128 keys, so the journal costs one small sync per 128.
 import { constants, createReadStream as fsCreateReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
-import { STAGED_HEAD_BYTES, isBlobKey, type BlobSource, type BlobStore, type BlobWriter } from './blob-store.ts';
+import { STAGED_HEAD_BYTES, isBlobKey, type BlobSource, type BlobStore, type BlobWriter, type OpenOptions } from './blob-store.ts';
 import { SyncPool } from './sync-pool.ts';
 
 /** Prefix and suffix of staged files; never a valid key, so a crash leaves nothing that looks like a blob. */
@@ -27,6 +35,9 @@ const TEMP_PREFIX = '.';
 const TEMP_SUFFIX = '.tmp';
 /** Streamed writes share a leaf folder for this many keys, then move to another random one. */
 const KEYS_PER_FOLDER = 128;
+/** putBatch groups up to this size share a current folder (see putBatch). */
+const SMALL_BATCH = 8;
+const BATCH_LANE = '\u0000batch';
 /** Write-behind buffer: fragments are copied into buffers of this size and written as they fill. */
 const WRITE_BUFFER_BYTES = Math.max(256 * 1024, STAGED_HEAD_BYTES);
 /** write() resolves at once until this much is queued for the disk, then waits (backpressure). */
@@ -35,18 +46,39 @@ const WRITE_BEHIND_LIMIT = 2 * 1024 * 1024;
 const DIR_HANDLES = 8;
 /** Worker threads doing fsyncs (see sync-pool.ts), besides libuv's 4 threads for everything else. */
 const SYNC_WORKERS = 6;
+/**
+ * The journal of folders whose blobs may lack durable index rows (see the top of this file): beside
+ * the blob tree (<root>.journal, e.g. <dataDir>/blobs.journal), so the tree holds only blobs.
+ */
+export function journalPath(root: string): string {
+  return `${root}.journal`;
+}
 
 export class FsBlobStore implements BlobStore {
   readonly root: string;
   /** Leaf folders known to exist (and to be durable), to skip mkdir and its directory fsync. */
   private readonly knownDirs = new Set<string>();
-  /** The leaf folder streamed writes currently go to, and how many more keys it takes. */
-  private current = { prefix: '', left: 0 };
+  /**
+   * The leaf folder each kind of write currently goes to, and how many more keys it takes: streamed
+   * writes (and plain journaled ones) under '', journaled writes of a project under its name, small
+   * putBatch groups under BATCH_LANE. A journaled folder thus holds one project's blobs (or plain
+   * ones), and recovery knows which project a blob came through from its folder's journal line.
+   */
+  private readonly currents = new Map<string, { prefix: string; left: number }>();
   /** Per folder: the directory fsync not started yet, which a commit may join. */
   private readonly dirSyncs = new Map<string, { started: boolean; done: Promise<void> }>();
   /** Open handles of recently synced folders (streamed writes sync one folder many times in a row). */
   private readonly dirHandles = new Map<string, Promise<FileHandle>>();
   private readonly syncPool = new SyncPool(SYNC_WORKERS);
+  /** Journal: folders listed (as "ab/cd"), each with the append that made it durable and its project. */
+  private journal: Map<string, { added: Promise<void>; project: string | undefined }> | undefined;
+  /** Journaled writers per folder not yet released (their index rows are not committed yet). */
+  private readonly unreleased = new Map<string, number>();
+  /** Journaled writers ever opened per folder: a trim drops a folder only if none opened during its sync. */
+  private readonly openedIn = new Map<string, number>();
+  /** Journal file operations, one at a time (appends and rewrites). */
+  private journalChain: Promise<void> = Promise.resolve();
+  private journalHandle: FileHandle | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -64,22 +96,162 @@ export class FsBlobStore implements BlobStore {
     return join(this.root, key.slice(0, 2), key.slice(2, 4), key);
   }
 
-  async open(): Promise<BlobWriter> {
-    if (this.current.left <= 0) this.current = { prefix: randomBytes(2).toString('hex'), left: KEYS_PER_FOLDER };
-    this.current.left--;
+  /** `n` keys' worth of the current folder of `lane`, moving to a fresh folder when it is used up. */
+  private takeFolder(lane: string, n: number): string {
+    let cur = this.currents.get(lane);
+    if (!cur || cur.left < n) {
+      let prefix: string;
+      // Not a folder another lane writes to or the journal lists (it may belong to another project).
+      do prefix = randomBytes(2).toString('hex');
+      while ([...this.currents.values()].some((c) => c.prefix === prefix) || this.journal?.has(`${prefix.slice(0, 2)}/${prefix.slice(2, 4)}`));
+      cur = { prefix, left: KEYS_PER_FOLDER };
+      this.currents.set(lane, cur);
+    }
+    cur.left -= n;
+    return cur.prefix;
+  }
+
+  async open(opts: OpenOptions = {}): Promise<BlobWriter> {
+    const lane = opts.journal ? (opts.project ?? '') : '';
     // 112 random bits after the folder's 16: as collision-free as a fully random key in practice.
-    const key = this.current.prefix + randomBytes(14).toString('hex');
+    const key = this.takeFolder(lane, 1) + randomBytes(14).toString('hex');
     const finalPath = this.pathFor(key);
     const dir = dirname(finalPath);
+    const folder = `${key.slice(0, 2)}/${key.slice(2, 4)}`;
+    // Counted before the first await, so a trim running meanwhile keeps this folder listed.
+    let release: (() => void) | undefined;
+    if (opts.journal) {
+      this.unreleased.set(folder, (this.unreleased.get(folder) ?? 0) + 1);
+      this.openedIn.set(folder, (this.openedIn.get(folder) ?? 0) + 1);
+      let released = false;
+      release = () => {
+        if (released) return;
+        released = true;
+        const n = (this.unreleased.get(folder) ?? 1) - 1;
+        if (n > 0) this.unreleased.set(folder, n);
+        else this.unreleased.delete(folder);
+      };
+    }
     try {
       await this.ensureDir(dir);
+      if (opts.journal) await this.journalAdd(folder, opts.project);
       const tempPath = join(dir, TEMP_PREFIX + key + TEMP_SUFFIX);
       // 'wx+' (read back by readStaged): a random name never collides; if it ever did, failing beats overwriting.
       const fh = await open(tempPath, 'wx+');
-      return new FsBlobWriter(key, fh, tempPath, finalPath, () => this.syncDir(dir), (fd) => this.syncPool.sync(fd, true));
+      return new FsBlobWriter(key, fh, tempPath, finalPath, () => this.syncDir(dir), (fd) => this.syncPool.sync(fd, true), release);
     } catch (e) {
+      release?.();
       throw storeError(e, key);
     }
+  }
+
+  get journalSize(): number {
+    return this.journal?.size ?? 0;
+  }
+
+  /** Lists `folder` in the journal durably (once; later callers wait for the same append). */
+  private async journalAdd(folder: string, project: string | undefined): Promise<void> {
+    await this.loadJournal();
+    const known = this.journal!.get(folder);
+    if (known) return known.added;
+    const added = this.journalOp(async () => {
+      if (!this.journalHandle) {
+        const path = journalPath(this.root);
+        const existed = await stat(path).then(() => true, () => false);
+        this.journalHandle = await open(path, 'a');
+        // A new file is a new name in the folder above the root: that must survive a power loss too.
+        if (!existed) await fsyncDir(dirname(this.root));
+      }
+      await this.journalHandle.write(journalLine(folder, project));
+      await this.syncPool.sync(this.journalHandle.fd, true);
+    });
+    const entry = { added, project };
+    this.journal!.set(folder, entry);
+    // A failed append must not be taken as durable by the next writer in that folder.
+    added.catch(() => {
+      if (this.journal?.get(folder) === entry) this.journal.delete(folder);
+    });
+    return added;
+  }
+
+  private journalOp(op: () => Promise<void>): Promise<void> {
+    const run = this.journalChain.then(op);
+    this.journalChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadJournal(): Promise<void> {
+    if (this.journal) return;
+    let text = '';
+    try {
+      text = await readFile(journalPath(this.root), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (this.journal) return;
+    this.journal = new Map();
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-f]{2}\/[0-9a-f]{2})(?: (\S+))?$/.exec(line);
+      if (m) this.journal.set(m[1], { added: Promise.resolve(), project: m[2] === undefined ? undefined : decodeURIComponent(m[2]) });
+    }
+  }
+
+  /** Blobs in the journal's folders left by earlier processes (see BlobStore.journaledBlobs). */
+  async journaledBlobs(): Promise<JournaledBlob[]> {
+    await this.loadJournal();
+    const out: JournaledBlob[] = [];
+    for (const [folder, { project }] of this.journal!) {
+      // A folder this process writes to holds rows still on their way, not lost ones.
+      if (this.openedIn.has(folder)) continue;
+      const dir = join(this.root, folder);
+      for (const name of await readdirOrEmpty(dir)) {
+        if (!isBlobKey(name)) continue;
+        const st = await stat(join(dir, name)).catch(() => undefined);
+        if (st?.isFile()) out.push({ key: name, path: join(dir, name), mtimeMs: st.mtimeMs, ...(project !== undefined && { project }) });
+      }
+    }
+    return out;
+  }
+
+  async trimJournal(sync: () => Promise<void>, opts: { all?: boolean } = {}): Promise<void> {
+    await this.loadJournal();
+    const journal = this.journal!;
+    const current = new Set([...this.currents.values()].map((c) => `${c.prefix.slice(0, 2)}/${c.prefix.slice(2, 4)}`));
+    // A current folder takes new writers at any moment, and a folder with unreleased writers
+    // holds blobs whose index rows are not committed yet: both stay.
+    // `all` (start-up recovery): every folder of earlier processes, but never one this process has
+    // opened journaled writers in (a concurrent intake's rows may not be synced yet).
+    const removable = (f: string): boolean => (opts.all === true ? !this.openedIn.has(f) : !current.has(f) && !this.unreleased.has(f));
+    // Folders that may go, with how many writers they had seen: one opened there during the sync
+    // (the folder became current again) may commit after it, so that folder stays.
+    const candidates = new Map([...journal.keys()].filter(removable).map((f) => [f, this.openedIn.get(f) ?? 0]));
+    if (candidates.size === 0) return;
+    // Appends in flight must be durable before a rewrite can drop or keep their lines.
+    await this.journalChain;
+    // Every index commit up to here becomes durable, which covers every writer released before it.
+    await sync();
+    await this.journalOp(async () => {
+      for (const [f, opened] of candidates) {
+        if ((this.openedIn.get(f) ?? 0) !== opened || this.unreleased.has(f)) continue;
+        journal.delete(f);
+        this.openedIn.delete(f);
+      }
+      const path = journalPath(this.root);
+      const temp = `${path}.tmp`;
+      const fh = await open(temp, 'w');
+      try {
+        await fh.write([...journal].map(([f, e]) => journalLine(f, e.project)).join(''));
+        await this.syncPool.sync(fh.fd, true);
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, path);
+      await fsyncDir(dirname(this.root));
+      // Appends go to the new file from now on.
+      const old = this.journalHandle;
+      this.journalHandle = undefined;
+      await old?.close().catch(() => undefined);
+    });
   }
 
   /**
@@ -145,7 +317,10 @@ export class FsBlobStore implements BlobStore {
 
   async putBatch(items: readonly BlobSource[]): Promise<(string | AppError)[]> {
     if (items.length === 0) return [];
-    const prefix = randomBytes(2).toString('hex');
+    // Small groups (one de-identified C-STORE, a STOW part) share the streamed writes' current
+    // folder: a random folder each would be a new folder (mkdir + two folder fsyncs) on a young
+    // archive, three more flushes per object. Large groups (imports) fill a folder of their own.
+    const prefix = items.length <= SMALL_BATCH ? this.takeFolder(BATCH_LANE, items.length) : randomBytes(2).toString('hex');
     const dir = join(this.root, prefix.slice(0, 2), prefix.slice(2, 4));
     try {
       await this.ensureDir(dir);
@@ -308,6 +483,9 @@ export class FsBlobStore implements BlobStore {
     this.dirHandles.clear();
     await Promise.all([...this.dirSyncs.values()].map((e) => e.done.catch(() => undefined)));
     await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
+    await this.journalChain;
+    await this.journalHandle?.close().catch(() => undefined);
+    this.journalHandle = undefined;
     await this.syncPool.close();
   }
 
@@ -360,7 +538,12 @@ class FsBlobWriter implements BlobWriter {
     private readonly finalPath: string,
     private readonly syncDir: () => Promise<void>,
     private readonly syncData: (fd: number) => Promise<void>,
-  ) {}
+    readonly release?: () => void,
+  ) {
+    this.journaled = release !== undefined;
+  }
+
+  readonly journaled: boolean;
 
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
@@ -428,6 +611,8 @@ class FsBlobWriter implements BlobWriter {
   async abort(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'aborted';
+    // Nothing of an aborted blob gets indexed, so its folder need not stay journaled for it.
+    this.release?.();
     this.queue.length = 0;
     this.fill = undefined;
     await this.draining?.catch(() => undefined);
@@ -477,6 +662,18 @@ class FsBlobWriter implements BlobWriter {
   private assertOpen(): void {
     if (this.state !== 'open') throw new AppError('STORE_UNAVAILABLE', { detail: `blob ${this.key} is already ${this.state}` });
   }
+}
+
+export interface JournaledBlob {
+  key: string;
+  path: string;
+  mtimeMs: number;
+  /** The project its folder's writers were opened for (gateway intakes); absent for plain ones. */
+  project?: string;
+}
+
+function journalLine(folder: string, project: string | undefined): string {
+  return project === undefined ? `${folder}\n` : `${folder} ${encodeURIComponent(project)}\n`;
 }
 
 /** Flushes a folder, so names created or renamed in it survive a power loss (POSIX). */

@@ -44,6 +44,10 @@ export class PostgresDb implements SqlDb {
     return (await query<T>(this.pool, sql, params))[0];
   }
 
+  values(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return arrays(this.pool, sql, params);
+  }
+
   async run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     return { changes: (await raw(this.pool, sql, params)).rowCount ?? 0 };
   }
@@ -67,6 +71,7 @@ export class PostgresDb implements SqlDb {
         dialect: postgresDialect,
         all: <R>(sql: string, params: readonly SqlValue[] = []) => query<R>(client, sql, params),
         get: async <R>(sql: string, params: readonly SqlValue[] = []) => (await query<R>(client, sql, params))[0],
+        values: (sql, params = []) => arrays(client, sql, params),
         run: async (sql, params = []) => ({ changes: (await raw(client, sql, params)).rowCount ?? 0 }),
         transaction: () => {
           throw new Error('nested transactions are not supported');
@@ -93,6 +98,15 @@ export class PostgresDb implements SqlDb {
 async function raw(q: Queryable, sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> {
   try {
     return await q.query(numberPlaceholders(sql), params.map((p) => (p === undefined ? null : p)) as unknown[]);
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
+async function arrays(q: Queryable, sql: string, params: readonly SqlValue[]): Promise<unknown[][]> {
+  try {
+    const r = await q.query({ text: numberPlaceholders(sql), values: params.map((p) => (p === undefined ? null : p)) as unknown[], rowMode: 'array' });
+    return r.rows as unknown[][];
   } catch (e) {
     throw translate(e);
   }

@@ -3,8 +3,8 @@
 // needs Node 22), and transactions are explicit. Calls are serialized by a queue so an awaited
 // transaction on this one connection never interleaves with other statements.
 import Database from 'better-sqlite3';
-import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../core/errors.ts';
+import { WalSync } from '../../core/sqlite-wal-sync.ts';
 import { sqliteDialect } from '../sql/dialect.ts';
 import type { SqlDb, SqlValue } from '../sql/sql-db.ts';
 
@@ -32,15 +32,12 @@ export class SqliteDb implements SqlDb {
   private queue: Promise<unknown> = Promise.resolve();
   /** FULL on a file database: writes resolve only after syncWal(). */
   private readonly syncWrites: boolean;
-  private readonly walPath: string;
-  private wal: FileHandle | undefined;
-  /** The WAL sync not started yet, which writes committed meanwhile join. */
-  private walSync: { started: boolean; done: Promise<void> } | undefined;
+  private readonly walSync: WalSync;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     const full = (opts.synchronous ?? 'FULL') === 'FULL';
     this.syncWrites = full && path !== ':memory:' && path !== '';
-    this.walPath = `${path}-wal`;
+    this.walSync = new WalSync(`${path}-wal`, (e) => new AppError('INDEX_UNAVAILABLE', { detail: `cannot sync the SQLite WAL: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, cause: e }));
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
@@ -68,13 +65,18 @@ export class SqliteDb implements SqlDb {
     return this.serial(() => this.direct.get<T>(sql, params));
   }
 
+  values(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return this.serial(() => this.direct.values(sql, params));
+  }
+
   async run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     const r = await this.serial(() => this.direct.run(sql, params));
     if (r.changes > 0) await this.syncWal();
     return r;
   }
 
-  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  /** `durable: false` skips the WAL sync (see StoreOptions in archive-index.ts); sync() makes it up. */
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>, opts: { durable?: boolean } = {}): Promise<T> {
     const result = await this.serial(async () => {
       this.exec('BEGIN IMMEDIATE');
       try {
@@ -87,40 +89,18 @@ export class SqliteDb implements SqlDb {
       }
     });
     // Outside the queue: the next transaction may commit while this one's WAL sync runs.
-    await this.syncWal();
+    if (opts.durable !== false) await this.syncWal();
     return result;
   }
 
-  /**
-   * Makes every commit made so far durable: fdatasync of the WAL file on the libuv pool. A caller
-   * joins a sync that has not started yet (it covers the caller's commit) or queues one after the
-   * running one (which may have started before the caller's commit).
-   */
+  /** Every commit made so far is durable when this resolves. */
+  sync(): Promise<void> {
+    return this.syncWal();
+  }
+
+  /** Makes every commit made so far durable (one fdatasync of the WAL, shared by concurrent callers). */
   private syncWal(): Promise<void> {
-    if (!this.syncWrites) return Promise.resolve();
-    const pending = this.walSync;
-    if (pending && !pending.started) return pending.done;
-    const entry = { started: false, done: Promise.resolve() };
-    entry.done = (pending?.done ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(async () => {
-        entry.started = true;
-        try {
-          // The WAL file lives as long as the connection in WAL mode, so one handle serves.
-          this.wal ??= await open(this.walPath, 'r+');
-          await this.wal.datasync();
-        } catch (e) {
-          const h = this.wal;
-          this.wal = undefined;
-          await h?.close().catch(() => undefined);
-          throw new AppError('INDEX_UNAVAILABLE', { detail: `cannot sync the SQLite WAL: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, cause: e });
-        }
-      })
-      .finally(() => {
-        if (this.walSync === entry) this.walSync = undefined;
-      });
-    this.walSync = entry;
-    return entry.done;
+    return this.syncWrites ? this.walSync.sync() : Promise.resolve();
   }
 
   /** Synchronous statement, for startup (migrations) only. */
@@ -144,9 +124,7 @@ export class SqliteDb implements SqlDb {
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
-    await this.walSync?.done.catch(() => undefined);
-    await this.wal?.close().catch(() => undefined);
-    this.wal = undefined;
+    await this.walSync.close();
     if (this.db.open) this.db.close();
   }
 
@@ -167,6 +145,13 @@ export class SqliteDb implements SqlDb {
         throw wrap(e);
       }
     },
+    values: async (sql: string, params: readonly SqlValue[] = []) => {
+      try {
+        return this.prepare(sql, true).all(...bind(params)) as unknown[][];
+      } catch (e) {
+        throw wrap(e);
+      }
+    },
     run: async (sql: string, params: readonly SqlValue[] = []) => {
       try {
         return { changes: this.prepare(sql).run(...bind(params)).changes };
@@ -180,11 +165,14 @@ export class SqliteDb implements SqlDb {
     close: async () => undefined,
   };
 
-  private prepare(sql: string): Statement {
-    let st = this.statements.get(sql);
+  /** A cached statement; `raw` ones (rows as arrays) are kept apart, raw mode being per statement. */
+  private prepare(sql: string, raw = false): Statement {
+    const key = raw ? `raw:${sql}` : sql;
+    let st = this.statements.get(key);
     if (!st) {
       st = this.db.prepare(sql);
-      this.statements.set(sql, st);
+      if (raw) st.raw(true);
+      this.statements.set(key, st);
     }
     return st;
   }
