@@ -6,6 +6,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import type { LoginRateLimiter } from '../auth/login-rate-limiter.ts';
 import type { Logger } from '../core/log.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
+import { DEFAULT_ARCHIVE_PROJECT, projectScopeOf } from './archive-scope.ts';
 import { installAuth } from './auth-plugin.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { userAdminRoutes } from './auth/user-admin-routes.ts';
@@ -33,6 +34,8 @@ export interface SurfaceDeps {
     publicRoutes?: readonly string[];
     /** OpenID Connect login (GET /auth/oidc/login, /auth/oidc/callback) when configured. */
     oidc?: OidcSettings;
+    /** Pseudo-project granting data stored without a project (config auth.archiveProject; default "archive"). */
+    archiveProject?: string;
   };
   /** The Orthanc-compatible REST surface; absent until the archive is open (tests of auth alone). */
   rest?: Omit<RestDeps, 'audit' | 'logger'>;
@@ -52,6 +55,12 @@ export async function registerSurfaces(app: FastifyInstance, deps: SurfaceDeps):
     logger: deps.logger,
     ...(deps.auth.limiter ? { limiter: deps.auth.limiter } : {}),
     ...(deps.auth.publicRoutes ? { publicRoutes: deps.auth.publicRoutes } : {}),
+  });
+  // After the auth hook (hooks run in order), so the principal is known; read routes use readIndex().
+  const archiveProject = deps.auth.archiveProject ?? DEFAULT_ARCHIVE_PROJECT;
+  app.decorateRequest('projectScope', undefined);
+  app.addHook('onRequest', async (req) => {
+    req.projectScope = projectScopeOf(req.principal?.user, archiveProject);
   });
   await app.register(async (scope) => {
     scope.setErrorHandler(jsonErrorHandler(deps.logger));

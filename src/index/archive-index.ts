@@ -18,6 +18,28 @@ export interface InstanceSource {
   /** The AE title the peer called (ours). */
   calledAe?: string;
   remoteHost?: string;
+  /**
+   * The de-identification project the instance went through (gateway intakes); absent for plain
+   * intakes. Reads are filtered by it (ProjectScope), so a researcher sees only their projects.
+   */
+  project?: string;
+}
+
+/**
+ * Which projects' data a reader may see (docs/security.md, "Project access"). Everywhere a scope
+ * is optional, absent means everything (admin, or a user with project "*").
+ */
+export interface ProjectScope {
+  /** Project names whose resources are visible. */
+  projects: readonly string[];
+  /** Also resources stored without a project (plain, non-gateway intakes). */
+  unassigned: boolean;
+}
+
+/** Whether an instance recorded with `project` is in `scope`. */
+export function inScope(project: string | undefined, scope: ProjectScope | undefined): boolean {
+  if (scope === undefined) return true;
+  return project === undefined ? scope.unassigned : scope.projects.includes(project);
 }
 
 /** One instance to record: its main tags (keyword → value, multi-values joined by '\') and its blob. */
@@ -66,7 +88,10 @@ export interface DeleteResult {
   remainingAncestor?: { level: Level; id: string };
 }
 
-export type ChangeType = 'NewPatient' | 'NewStudy' | 'NewSeries' | 'NewInstance' | 'Deleted';
+export type ChangeType =
+  | 'NewPatient' | 'NewStudy' | 'NewSeries' | 'NewInstance' | 'Deleted'
+  /** No new instance for the stable age (Orthanc's StableAge), appended by the pipeline runtime. */
+  | 'StablePatient' | 'StableStudy' | 'StableSeries';
 
 export interface Change {
   seq: number;
@@ -94,13 +119,27 @@ export interface IndexStatistics {
   totalSize: number;
 }
 
+export interface StoreOptions {
+  /**
+   * false: the commit survives a crash of the process but may be lost on a power loss; the caller
+   * keeps its own durable record to re-index from (the blob store's journal of folders, see
+   * IngestService.recoverUnindexed). Only honoured where syncCommitted exists. Default true.
+   */
+  durable?: boolean;
+}
+
 export interface ArchiveIndex {
   /**
    * Records instances in ONE transaction and returns one outcome per record, in order. When it
    * resolves the rows are committed (durably, for the SQLite implementation: synchronous=FULL).
    * Throws (recording nothing) on a storage failure or a record missing its UIDs.
    */
-  storeInstances(records: readonly InstanceRecord[], duplicates: DuplicatePolicy): Promise<StoreOutcome[]>;
+  storeInstances(records: readonly InstanceRecord[], duplicates: DuplicatePolicy, opts?: StoreOptions): Promise<StoreOutcome[]>;
+  /**
+   * Makes every commit made so far durable, after storeInstances with `durable: false`. Absent on
+   * an index whose commits are always durable (callers then never ask for non-durable ones).
+   */
+  syncCommitted?(): Promise<void>;
   getResource(level: Level, id: string): Promise<ResourceRecord | undefined>;
   /** Resources at `level` with that UID (a StudyInstanceUID can appear under two PatientIDs). */
   findByUid(level: Exclude<Level, 'patient'>, uid: string): Promise<ResourceRecord[]>;
@@ -115,5 +154,18 @@ export interface ArchiveIndex {
   hasBlobKey(blobKey: string): Promise<boolean>;
   statistics(): Promise<IndexStatistics>;
   changes(opts?: { since?: number; limit?: number }): Promise<ChangesPage>;
+  /** Appends a change that is not a side effect of a store or delete (StableStudy...); returns its seq. */
+  appendChange(type: ChangeType, level: Level, resourceId: string): Promise<number>;
+  /**
+   * Whether a resource holds data in `scope`: an instance by its own project, a patient, study or
+   * series when at least one instance under it is in scope. False when unknown.
+   */
+  isVisible(level: Level, id: string, scope: ProjectScope): Promise<boolean>;
+  /** Labels of a resource (Orthanc labels), sorted; [] when none or unknown. */
+  labels(level: Level, id: string): Promise<string[]>;
+  /** Adds (true) or removes (false) a label; false when the resource is unknown. */
+  setLabel(level: Level, id: string, label: string, present: boolean): Promise<boolean>;
+  /** Every label in use (on resources in `scope` when given), sorted. */
+  allLabels(scope?: ProjectScope): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import {
   DERIVED_TAGS, MODALITIES_COLUMN, foldCase, foldedColumn, isDerived, mainTagsAt, resolveKey,
   type DerivedTag, type MainTag,
 } from './main-tags.ts';
+import type { ProjectScope } from './archive-index.ts';
 import { LEVELS, type Level } from './resource-ids.ts';
 import type { Dialect, PatternToken } from './sql/dialect.ts';
 import { TABLES, levelIndex } from './sql/tables.ts';
@@ -27,6 +28,10 @@ export interface MatchQuery {
   caseInsensitivePN?: boolean;
   /** QIDO fuzzymatching: accepted; treated as case-insensitive PN matching. */
   fuzzy?: boolean;
+  /** Only resources holding data of these projects (the reader's access list); absent: all. */
+  scope?: ProjectScope;
+  /** Orthanc /tools/find Labels + LabelsConstraint (default All). */
+  labels?: { labels: readonly string[]; constraint: 'All' | 'Any' | 'None' };
 }
 
 export interface QueryMatch {
@@ -112,7 +117,7 @@ interface Ctx {
   ci: boolean;
 }
 
-/** Builds the SELECT for a query. The result has `id`, `parent_id` and one column per returned attribute. */
+/** Builds the SELECT for a query: `id`, `parent_id`, then one column per entry of `columns`, in that order (rows are read as arrays). */
 export function compileQuery(q: MatchQuery, dialect: Dialect): CompiledQuery {
   // Edges pass user input through: check what the types cannot promise at run time.
   if (!LEVELS.includes(q.level)) throw new AppError('QUERY_INVALID', { detail: `unknown level "${String(q.level).slice(0, 20)}"` });
@@ -145,7 +150,10 @@ export function compileQuery(q: MatchQuery, dialect: Dialect): CompiledQuery {
     if (!wanted.has(d.keyword) && !wanted.has(tagKey(d.tag)) && !Object.keys(q.keys ?? {}).some((k) => resolveKey(k) === d)) continue;
     const alias = `c${columns.length}`;
     columns.push({ alias, keyword: d.keyword });
-    select.push(`${countSql(d)} AS ${alias}`);
+    // Scoped readers count only what they can see (select-list parameters precede the WHERE ones).
+    const count = countSql(d, q.scope);
+    ctx.params.push(...count.params);
+    select.push(`${count.sql} AS ${alias}`);
   }
 
   let from = `${own.table} ${own.alias}`;
@@ -180,6 +188,8 @@ export function compileQuery(q: MatchQuery, dialect: Dialect): CompiledQuery {
   }
   if (lower.size > 0) where.push(existsLower(q.level, lower));
   if (q.within) where.push(withinCondition(q.level, q.within));
+  if (q.scope) where.push(scopeCondition(q.level, TABLES[q.level].alias, q.scope));
+  if (q.labels && q.labels.labels.length > 0) where.push(labelsCondition(q.level, q.labels));
 
   let sql = `SELECT ${select.join(', ')} FROM ${from}`;
   if (where.length) sql += ` WHERE ${where.map((w) => w.sql).join(' AND ')}`;
@@ -227,8 +237,39 @@ function withinCondition(level: Level, within: { level: Level; id: string }): { 
   return { sql: `${TABLES[within.level].alias}.public_id = ?`, params: [within.id] };
 }
 
-/** Correlated count of descendants, e.g. NumberOfStudyRelatedInstances. */
-function countSql(d: DerivedTag): string {
+/**
+ * Resources holding data of the scope's projects. Instances carry their project; the other levels
+ * are linked to every project of an instance under them in resource_projects ('' for none).
+ */
+export function scopeCondition(level: Level, alias: string, scope: ProjectScope): { sql: string; params: unknown[] } {
+  if (level === 'instance') {
+    const parts: string[] = [];
+    if (scope.projects.length > 0) parts.push(`${alias}.project IN (${scope.projects.map(() => '?').join(', ')})`);
+    if (scope.unassigned) parts.push(`${alias}.project IS NULL`);
+    return { sql: parts.length ? `(${parts.join(' OR ')})` : '1 = 0', params: [...scope.projects] };
+  }
+  const names = [...scope.projects, ...(scope.unassigned ? [''] : [])];
+  if (names.length === 0) return { sql: '1 = 0', params: [] };
+  return {
+    sql: `EXISTS (SELECT 1 FROM resource_projects rp WHERE rp.resource_level = ? AND rp.resource_pk = ${alias}.pk AND rp.project IN (${names.map(() => '?').join(', ')}))`,
+    params: [level, ...names],
+  };
+}
+
+/** Orthanc's label constraint: All (every label), Any (at least one), None (none of them). */
+function labelsCondition(level: Level, l: NonNullable<MatchQuery['labels']>): { sql: string; params: unknown[] } {
+  const alias = TABLES[level].alias;
+  const exists = (n: number) =>
+    `EXISTS (SELECT 1 FROM resource_labels rl WHERE rl.resource_level = ? AND rl.resource_pk = ${alias}.pk AND rl.label IN (${Array(n).fill('?').join(', ')}))`;
+  if (l.constraint === 'All') {
+    return { sql: `(${l.labels.map(() => exists(1)).join(' AND ')})`, params: l.labels.flatMap((x) => [level, x]) };
+  }
+  const sql = exists(l.labels.length);
+  return { sql: l.constraint === 'Any' ? sql : `NOT ${sql}`, params: [level, ...l.labels] };
+}
+
+/** Correlated count of descendants, e.g. NumberOfStudyRelatedInstances (within `scope` when given). */
+function countSql(d: DerivedTag, scope?: ProjectScope): { sql: string; params: unknown[] } {
   const from = levelIndex(d.level);
   const to = levelIndex(d.counts!);
   const names = LEVELS.slice(from + 1, to + 1);
@@ -236,7 +277,10 @@ function countSql(d: DerivedTag): string {
   for (let i = 1; i < names.length; i++) {
     sql += ` JOIN ${TABLES[names[i]].table} k${i} ON k${i}.${TABLES[names[i]].parentColumn} = k${i - 1}.pk`;
   }
-  return `(${sql} WHERE k0.${TABLES[names[0]].parentColumn} = ${TABLES[d.level].alias}.pk)`;
+  const where = `k0.${TABLES[names[0]].parentColumn} = ${TABLES[d.level].alias}.pk`;
+  if (!scope) return { sql: `(${sql} WHERE ${where})`, params: [] };
+  const inScope = scopeCondition(names[names.length - 1], `k${names.length - 1}`, scope);
+  return { sql: `(${sql} WHERE ${where} AND ${inScope.sql})`, params: inScope.params };
 }
 
 function condition(spec: MatchSpec, m: MainTag | DerivedTag, alias: string, ctx: Ctx): string {

@@ -28,12 +28,15 @@ export interface HarnessOptions {
   extra?: (app: FastifyInstance) => Promise<void>;
   surfaces?: Partial<SurfaceDeps>;
   oidc?: NonNullable<SurfaceDeps['auth']['oidc']>;
+  /** Project list of every u-<role> user (default ['lung', 'archive']). */
+  projects?: string[];
 }
 
 export async function buildHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const db = openSqliteAuth(':memory:');
   const auth = new AuthService({ store: db.users });
-  for (const role of ROLES) await auth.addUser(`u-${role}`, PASSWORD, [role], ['lung']);
+  // 'archive': the pseudo-project granting data stored without a project (plain uploads), which most tests read.
+  for (const role of ROLES) await auth.addUser(`u-${role}`, PASSWORD, [role], opts.projects ?? ['lung', 'archive']);
   const logs: string[] = [];
   const logger: Logger = createLogger({ level: 'debug', stream: { write: (s: string) => logs.push(s) } as unknown as NodeJS.WritableStream });
   const audit = new AuditLog({ store: db.audit, file: null, logger });

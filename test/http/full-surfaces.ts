@@ -30,7 +30,16 @@ export async function fullSurfaceOptions(): Promise<{ harness: HarnessOptions; m
   };
   // The broker and projects surfaces, over their own scratch adapters (never reached either).
   const broker = await brokerSetup();
-  const surfaces = { rest: archive.rest, gateway, broker: broker.surfaces.broker, projects: broker.surfaces.projects };
+  // POST /studies/{id}/send (manual route trigger), never reached either.
+  // /routes (destination status, dead letters, retry, test): one destination, never reached either.
+  const never = () => Promise.reject(new Error('not reached'));
+  const routes = {
+    destinations: [{ name: 'PACS', kind: 'dicom' as const, target: 'PACS@127.0.0.1:1', source: 'destinations' as const }],
+    queues: { has: () => true, queued: never, deadLetters: never, retryDeadLetter: never, test: never },
+    getJob: never,
+  };
+  const rest = { ...archive.rest, studySend: { send: async () => [] }, gatewayUpload: { ...gateway, uploadLimitBytes: 1024 }, routes };
+  const surfaces = { rest, gateway, broker: broker.surfaces.broker, projects: broker.surfaces.projects };
   return {
     harness: { surfaces, oidc, extra },
     minRoutes: 100,

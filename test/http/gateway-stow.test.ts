@@ -48,6 +48,11 @@ test('POST /projects/{project}/dicom-web/studies de-identifies before archiving'
     assert.ok(!stored.includes(Buffer.from('MRN-123')) && !stored.includes(Buffer.from(sop)), 'only de-identified bytes archived');
     const ev = await h.audit.list({ action: 'upload' });
     assert.deepEqual(ev.map((e) => [e.resource, e.detail?.project]), [[sop, 'lung']]);
+    // Recorded with its project: reads are limited to users with access to it.
+    assert.equal((await archive.rest.archive.index.getResource('instance', instanceId))?.file?.source.project, 'lung');
+    await h.auth.addUser('r-brain', 'a long enough password', ['researcher'], ['brain', 'archive']);
+    const other = { authorization: 'Basic ' + Buffer.from('r-brain:a long enough password').toString('base64') };
+    assert.deepEqual((await h.app.inject({ url: '/instances', headers: other })).json(), []);
   } finally {
     await h.close();
     await archive.close();

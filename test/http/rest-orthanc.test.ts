@@ -8,9 +8,9 @@ import { memoryArchive } from './archive-fixture.ts';
 
 const UIDS = { studyInstanceUid: '1.2.826.0.1.1', seriesInstanceUid: '1.2.826.0.1.1.1' };
 
-async function withArchive(fn: (h: Harness) => Promise<void>, now?: () => Date): Promise<void> {
+async function withArchive(fn: (h: Harness) => Promise<void>, now?: () => Date, projects?: string[]): Promise<void> {
   const archive = memoryArchive(now);
-  const h = await buildHarness({ surfaces: { rest: archive.rest } });
+  const h = await buildHarness({ surfaces: { rest: archive.rest }, ...(projects ? { projects } : {}) });
   try {
     await fn(h);
   } finally {
@@ -184,6 +184,9 @@ test('anonymize: a study becomes a new de-identified study; async returns a job;
     const [studyId] = (await h.app.inject({ url: '/studies', headers: auth })).json() as string[];
     const denied = await h.app.inject({ method: 'POST', url: `/studies/${studyId}/anonymize`, headers: { authorization: h.basic('researcher') }, payload: {} });
     assert.equal(denied.statusCode, 403);
+    // The broker's list has basic (the default project) but not longitudinal.
+    const outside = await h.app.inject({ method: 'POST', url: `/studies/${studyId}/anonymize`, headers: auth, payload: { Project: 'longitudinal' } });
+    assert.equal(outside.statusCode, 400, outside.body);
     const r = await h.app.inject({ method: 'POST', url: `/studies/${studyId}/anonymize`, headers: auth, payload: { Replace: { StudyDate: '19990101' } } });
     assert.equal(r.statusCode, 200, r.body);
     const out = r.json();
@@ -215,7 +218,7 @@ test('anonymize: a study becomes a new de-identified study; async returns a job;
     assert.equal(one.headers['content-type'], 'application/dicom');
     assert.ok(!one.rawPayload.includes(Buffer.from('Doe^Jane')));
     assert.equal((await h.audit.list({ action: 'anonymize' })).length, 3);
-  });
+  }, undefined, ['lung', 'archive', 'basic']);
 });
 
 test('instance metadata, content paths and shared tags', async () => {

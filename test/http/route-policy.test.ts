@@ -12,6 +12,12 @@ test('every registered route: declared policy, 401 without credentials, 403 for 
   const h = await buildHarness(full.harness);
   try {
     assert.ok(h.routes.length >= full.minRoutes, `expected at least ${full.minRoutes} routes, got ${h.routes.length}`);
+    // Route destinations (admin only, reading included): enumerated here, so checked below.
+    const routeStatus = h.routes.filter((r) => r.url.startsWith('/routes')).map((r) => `${r.method} ${r.url}`);
+    for (const want of ['GET /routes', 'GET /routes/:name', 'GET /routes/:name/dead-letters', 'POST /routes/:name/dead-letters/:jobId/retry', 'POST /routes/:name/dead-letters/retry-all', 'POST /routes/:name/test']) {
+      assert.ok(routeStatus.includes(want), `${want} registered`);
+    }
+    assert.ok(h.routes.filter((r) => r.url.startsWith('/routes')).every((r) => (r.config as { role?: Access }).role === 'admin'), '/routes are admin only');
     const problems: string[] = [];
     for (const r of h.routes) {
       const cfg = r.config as { role?: Access; public?: boolean };

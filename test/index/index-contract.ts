@@ -4,7 +4,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isAppError } from '../../src/core/errors.ts';
-import type { ArchiveIndex, InstanceRecord, MatchQuery } from '../../src/index/archive-index.ts';
+import type { ArchiveIndex, InstanceRecord, MatchQuery, ProjectScope } from '../../src/index/archive-index.ts';
+import { scopedIndex } from '../../src/index/scoped-index.ts';
 import { resourceIds } from '../../src/index/resource-ids.ts';
 
 export interface IndexFactory {
@@ -320,6 +321,105 @@ export function indexContract(name: string, factory: IndexFactory): void {
         assert.deepEqual(rest.changes.map((c) => c.seq), page.changes.slice(4).map((c) => c.seq));
         const empty = await index.changes({ since: page.last });
         assert.deepEqual(empty, { changes: [], last: page.last, done: true });
+      });
+    });
+
+    describe('projects, labels, appended changes', () => {
+      let index: ArchiveIndex;
+      before(async () => {
+        index = await factory.open();
+      });
+      after(() => index.close());
+
+      const src = (project?: string): InstanceRecord['source'] => ({ transport: 'stow', ...(project ? { project } : {}) });
+      const A: ProjectScope = { projects: ['A'], unassigned: false };
+      const B: ProjectScope = { projects: ['B'], unassigned: false };
+      const NONE: ProjectScope = { projects: [], unassigned: true };
+
+      it('records the project per instance and scopes queries, lookups and children by it', async () => {
+        // One patient, two studies (A and B); a third study mixes A and no project in one series.
+        const [a1] = await index.storeInstances([record({ PatientID: 'PR1', StudyInstanceUID: 'PR.A', SeriesInstanceUID: 'PR.A.1' }, { source: src('A') })], 'keep-first');
+        const [b1] = await index.storeInstances([record({ PatientID: 'PR1', StudyInstanceUID: 'PR.B', SeriesInstanceUID: 'PR.B.1' }, { source: src('B') })], 'keep-first');
+        const [m1, m2] = await index.storeInstances([
+          record({ PatientID: 'PR2', StudyInstanceUID: 'PR.M', SeriesInstanceUID: 'PR.M.1' }, { source: src('A') }),
+          record({ PatientID: 'PR2', StudyInstanceUID: 'PR.M', SeriesInstanceUID: 'PR.M.1' }, { source: src() }),
+        ], 'keep-first');
+        assert.equal((await index.getResource('instance', a1.ids.instance))?.file?.source.project, 'A');
+        assert.equal((await index.getResource('instance', m2.ids.instance))?.file?.source.project, undefined);
+
+        const studies = async (scope: ProjectScope) => (await index.query({ level: 'study', keys: { PatientID: 'PR*' }, scope })).matches.map((m) => m.id).sort();
+        assert.deepEqual(await studies(A), [a1.ids.study, m1.ids.study].sort());
+        assert.deepEqual(await studies(B), [b1.ids.study]);
+        assert.deepEqual(await studies(NONE), [m1.ids.study]);
+        assert.deepEqual(await studies({ projects: [], unassigned: false }), []);
+        const instances = async (scope: ProjectScope) => (await index.query({ level: 'instance', within: { level: 'study', id: m1.ids.study }, scope })).matches.map((m) => m.id);
+        assert.deepEqual(await instances(A), [m1.ids.instance]);
+        assert.deepEqual(await instances(NONE), [m2.ids.instance]);
+        // Related counts count only what the scope sees.
+        const count = async (scope?: ProjectScope) =>
+          (await index.query({ level: 'patient', keys: { PatientID: 'PR1' }, returnKeys: ['NumberOfPatientRelatedStudies', 'NumberOfPatientRelatedInstances'], ...(scope ? { scope } : {}) })).matches.map((m) => [m.tags.NumberOfPatientRelatedStudies, m.tags.NumberOfPatientRelatedInstances]);
+        assert.deepEqual(await count(A), [['1', '1']]);
+        assert.deepEqual(await count(), [['2', '2']]);
+        // A patient is visible to both projects it holds data of.
+        assert.equal(await index.isVisible('patient', a1.ids.patient, A), true);
+        assert.equal(await index.isVisible('patient', a1.ids.patient, B), true);
+        assert.equal(await index.isVisible('study', a1.ids.study, B), false);
+        assert.equal(await index.isVisible('instance', b1.ids.instance, B), true);
+        assert.equal(await index.isVisible('instance', b1.ids.instance, A), false);
+        assert.equal(await index.isVisible('study', 'no-such-id', A), false);
+
+        const viewA = scopedIndex(index, A);
+        assert.equal(await viewA.getResource('study', b1.ids.study), undefined);
+        assert.ok(await viewA.getResource('study', a1.ids.study));
+        assert.deepEqual((await viewA.listChildren('patient', a1.ids.patient)).map((r) => r.id), [a1.ids.study]);
+        assert.deepEqual((await viewA.listInstances('study', m1.ids.study)).map((r) => r.id), [m1.ids.instance]);
+        assert.deepEqual(await viewA.findByUid('study', 'PR.B'), []);
+        assert.equal(scopedIndex(index, undefined), index);
+      });
+
+      it('keeps no project links of deleted resources', async () => {
+        const [o] = await index.storeInstances([record({ PatientID: 'PRD', StudyInstanceUID: 'PRD.1', SeriesInstanceUID: 'PRD.1.1' }, { source: src('A') })], 'keep-first');
+        await index.setLabel('study', o.ids.study, 'gone', true);
+        await index.deleteResource('patient', o.ids.patient);
+        // Stored again under the same ids with another project: the old link must not survive.
+        const [again] = await index.storeInstances([record({ PatientID: 'PRD', StudyInstanceUID: 'PRD.1', SeriesInstanceUID: 'PRD.1.1' }, { source: src('B') })], 'keep-first');
+        assert.equal(await index.isVisible('study', again.ids.study, A), false);
+        assert.equal(await index.isVisible('study', again.ids.study, B), true);
+        assert.deepEqual(await index.labels('study', again.ids.study), []);
+        assert.ok(!(await index.allLabels()).includes('gone'));
+      });
+
+      it('sets, lists and matches labels (All, Any, None)', async () => {
+        const [x] = await index.storeInstances([record({ PatientID: 'LB1', StudyInstanceUID: 'LB.1', SeriesInstanceUID: 'LB.1.1' }, { source: src('A') })], 'keep-first');
+        const [y] = await index.storeInstances([record({ PatientID: 'LB1', StudyInstanceUID: 'LB.2', SeriesInstanceUID: 'LB.2.1' }, { source: src('B') })], 'keep-first');
+        assert.equal(await index.setLabel('study', x.ids.study, 'reviewed', true), true);
+        assert.equal(await index.setLabel('study', x.ids.study, 'reviewed', true), true);
+        assert.equal(await index.setLabel('study', x.ids.study, 'lung', true), true);
+        assert.equal(await index.setLabel('study', y.ids.study, 'lung', true), true);
+        assert.equal(await index.setLabel('study', 'unknown', 'lung', true), false);
+        assert.deepEqual(await index.labels('study', x.ids.study), ['lung', 'reviewed']);
+        const find = async (labels: string[], constraint: 'All' | 'Any' | 'None') =>
+          (await index.query({ level: 'study', keys: { PatientID: 'LB1' }, labels: { labels, constraint } })).matches.map((m) => m.id).sort();
+        assert.deepEqual(await find(['lung', 'reviewed'], 'All'), [x.ids.study]);
+        assert.deepEqual(await find(['lung', 'reviewed'], 'Any'), [x.ids.study, y.ids.study].sort());
+        assert.deepEqual(await find(['reviewed'], 'None'), [y.ids.study]);
+        assert.ok((await index.allLabels()).includes('reviewed'));
+        assert.deepEqual(await index.allLabels(B), ['lung']);
+        assert.equal(await scopedIndex(index, B).setLabel('study', x.ids.study, 'sneaky', true), false);
+        assert.equal(await index.setLabel('study', x.ids.study, 'reviewed', false), true);
+        assert.deepEqual(await index.labels('study', x.ids.study), ['lung']);
+      });
+
+      it('appends Stable* changes to the log, after the New* ones', async () => {
+        const [o] = await index.storeInstances([record({ PatientID: 'ST1', StudyInstanceUID: 'ST.1', SeriesInstanceUID: 'ST.1.1' }, { source: src('A') })], 'keep-first');
+        const before = (await index.changes({ since: 0, limit: 100_000 })).last;
+        const seq = await index.appendChange('StableStudy', 'study', o.ids.study);
+        assert.ok(seq > before);
+        const page = await index.changes({ since: before });
+        assert.deepEqual(page.changes.map((c) => [c.seq, c.type, c.level, c.resourceId]), [[seq, 'StableStudy', 'study', o.ids.study]]);
+        // A scoped reader sees changes of its projects only.
+        assert.equal((await scopedIndex(index, B).changes({ since: before })).changes.length, 0);
+        assert.equal((await scopedIndex(index, A).changes({ since: before })).changes.length, 1);
       });
     });
   });

@@ -1,7 +1,8 @@
 // Users and tokens over HTTP, for the UI and for scripts:
 //   self-service (any logged-in user): GET/POST /auth/tokens, DELETE /auth/tokens/{id}
 //     (a researcher makes a token for PyDicer without an admin; the token is shown once)
-//   admin: GET/POST /auth/users, PATCH/DELETE /auth/users/{name}, PUT /auth/users/{name}/password
+//   admin: GET/POST /auth/users, PATCH/DELETE /auth/users/{name}, PUT /auth/users/{name}/password,
+//     GET /auth/users/{name}/tokens
 // Every change is audited. Passwords travel only in request bodies (never URLs).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../auth/audit-log.ts';
@@ -66,6 +67,9 @@ export const userAdminRoutes: FastifyPluginAsync<UserAdminOptions> = async (app,
   });
 
   app.get('/auth/users', { config: { role: 'admin' } }, async () => service().listUsers());
+
+  // Any user's tokens (names and dates, never the secret), so an admin can revoke a leaked one.
+  app.get<{ Params: { name: string } }>('/auth/users/:name/tokens', { config: { role: 'admin' } }, async (req) => (await service().listTokens(req.params.name)).map(tokenJson));
 
   app.post<{ Body: { username: string; password: string; roles: string[]; projects?: string[] } }>('/auth/users', { config: { role: 'admin' }, schema: { body: newUserBody } }, async (req, reply) => {
     const u = await service().addUser(req.body.username, req.body.password, parseRoles(req.body.roles), req.body.projects ?? []);

@@ -2,21 +2,33 @@
 // transcoding, so a request naming a transfer syntax other than the stored one is refused (406).
 import { mediaTypeParams, splitOutsideQuotes } from './multipart.ts';
 
-export type DicomAccept = { ok: true; transferSyntax: string | '*' | undefined } | { ok: false };
+/**
+ * `transferSyntaxes`: every syntax the client named across its acceptable ranges, or undefined when
+ * any will do (a range without the parameter, `*`, or no Accept at all): we serve as stored.
+ */
+export type DicomAccept = { ok: true; transferSyntaxes: readonly string[] | undefined } | { ok: false };
 
-/** For retrieving instances: multipart/related; type="application/dicom"[; transfer-syntax=...]. */
+/**
+ * For retrieving instances: multipart/related; type="application/dicom"[; transfer-syntax=...].
+ * Several ranges may each name a syntax (PS3.18 8.7.3.5.2); the answer may use any of them.
+ */
 export function acceptDicom(header: string | undefined): DicomAccept {
-  if (header === undefined || header.trim() === '') return { ok: true, transferSyntax: undefined };
+  if (header === undefined || header.trim() === '') return { ok: true, transferSyntaxes: undefined };
+  const named: string[] = [];
+  let acceptable = false;
   for (const range of splitOutsideQuotes(header, ',')) {
     const { type, params } = mediaTypeParams(range);
-    if (type === '*/*' || type === 'multipart/*') return { ok: true, transferSyntax: undefined };
-    if (type === 'multipart/related') {
-      const inner = (params.type ?? 'application/dicom').toLowerCase();
-      if (inner === 'application/dicom' || inner === '*/*' || inner === 'application/*') return { ok: true, transferSyntax: params['transfer-syntax'] };
-    }
-    if (type === 'application/dicom') return { ok: true, transferSyntax: params['transfer-syntax'] };
+    if (type === '*/*' || type === 'multipart/*') return { ok: true, transferSyntaxes: undefined };
+    const inner = (params.type ?? 'application/dicom').toLowerCase();
+    const dicom = type === 'application/dicom' || (type === 'multipart/related' && (inner === 'application/dicom' || inner === '*/*' || inner === 'application/*'));
+    if (!dicom) continue;
+    if (params.q !== undefined && Number(params.q) === 0) continue;
+    const ts = params['transfer-syntax'];
+    if (ts === undefined || ts === '*') return { ok: true, transferSyntaxes: undefined };
+    acceptable = true;
+    named.push(ts);
   }
-  return { ok: false };
+  return acceptable ? { ok: true, transferSyntaxes: named } : { ok: false };
 }
 
 /** For metadata and QIDO: application/dicom+json (or application/json, or anything). */

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import type { Level } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { DERIVED_TAGS, resolveKey } from '../../index/main-tags.ts';
 import { baseUrl, DICOM_JSON, READ, type DicomwebDeps } from './dicomweb-deps.ts';
 import { matchToDicomJson } from './qido-json.ts';
@@ -39,7 +40,6 @@ function returnKeys(level: Level, include: string[]): string[] {
 }
 
 export const qidoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) => {
-  const { index } = deps.archive;
 
   async function search(req: FastifyRequest<{ Querystring: Query; Params: Record<string, string> }>, reply: FastifyReply, level: Level, fixed: Record<string, string>) {
     const q = req.query;
@@ -57,7 +57,7 @@ export const qidoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
     Object.assign(keys, fixed);
     const limit = Math.min(intParam(first(q.limit), 'limit') ?? MAX_LIMIT, MAX_LIMIT);
     const offset = intParam(first(q.offset), 'offset');
-    const page = await index.query({
+    const page = await readIndex(req, deps.archive.index).query({
       level,
       keys,
       returnKeys: returnKeys(level, include),

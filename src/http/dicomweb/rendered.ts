@@ -5,6 +5,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { AppError } from '../../core/errors.ts';
 import { readPart10 } from '../../dicom/index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { READ, type DicomwebDeps } from './dicomweb-deps.ts';
 import { framesOf, parseFrameList } from './frames.ts';
 import { mediaTypeParams, splitOutsideQuotes } from './multipart.ts';
@@ -53,7 +54,7 @@ export function encodeImage(img: RenderedImage, type: 'image/jpeg' | 'image/png'
 }
 
 export const renderedRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
 
   function handler(thumbnail: boolean) {
     return async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
@@ -62,7 +63,7 @@ export const renderedRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps
       const opts = parseOptions(req.query, thumbnail);
       const quality = Math.min(100, Math.max(1, Number(req.query.quality ?? 90) || 90));
       const { study, series, instance } = req.params;
-      const refs = await resolveInstances(index, study, series, instance);
+      const refs = await resolveInstances(readIndex(req, deps.archive.index), study, series, instance);
       const ref = refs[Math.floor(refs.length / 2)];
       const file = readPart10(await blobs.get(ref.record.file!.blobKey));
       const frames = framesOf(file.dataset, file.transferSyntaxUID);

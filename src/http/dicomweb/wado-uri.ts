@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { READ, type DicomwebDeps } from './dicomweb-deps.ts';
 import { readPart10 } from '../../dicom/index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { framesOf, parseFrameList } from './frames.ts';
 import { encodeImage } from './rendered.ts';
 import { renderFrame, type RenderOptions } from './render.ts';
@@ -27,7 +28,7 @@ interface WadoQuery {
 }
 
 export const wadoUriRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
   app.get<{ Querystring: WadoQuery }>('/wado', { config: { role: READ } }, async (req, reply) => {
     const q = req.query;
     if (q.requestType !== 'WADO') throw new AppError('QUERY_INVALID', { detail: 'requestType must be WADO' });
@@ -39,7 +40,7 @@ export const wadoUriRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps)
     if (!dicom && image === undefined) {
       return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: 'contentType: application/dicom, image/jpeg or image/png' });
     }
-    const [ref] = await resolveInstances(index, q.studyUID, q.seriesUID, q.objectUID);
+    const [ref] = await resolveInstances(readIndex(req, deps.archive.index), q.studyUID, q.seriesUID, q.objectUID);
     const file = ref.record.file!;
     if (!dicom && image !== undefined) {
       const parsed = readPart10(await blobs.get(file.blobKey));

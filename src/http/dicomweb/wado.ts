@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { readPart10, type Dataset } from '../../dicom/index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { toDicomJson } from '../../dicom/json.ts';
 import { acceptDicom, acceptsDicomJson } from './accept.ts';
 import { framesOf, parseFrameList } from './frames.ts';
@@ -51,7 +52,7 @@ export function bulkValue(root: Dataset, path: string): Buffer | undefined {
 }
 
 export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
 
   async function audit(req: FastifyRequest, refs: InstanceRef[], what: string): Promise<void> {
     const p = req.params as Params;
@@ -69,9 +70,10 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
     const want = acceptDicom(req.headers.accept);
     if (!want.ok) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: 'only multipart/related; type="application/dicom" is served here' });
     const { study, series, instance } = req.params;
-    const refs = await resolveInstances(index, study, series, instance);
-    if (want.transferSyntax !== undefined && want.transferSyntax !== '*') {
-      const other = refs.find((r) => r.record.file!.transferSyntaxUid !== want.transferSyntax);
+    const refs = await resolveInstances(readIndex(req, deps.archive.index), study, series, instance);
+    if (want.transferSyntaxes !== undefined) {
+      const accepted = want.transferSyntaxes;
+      const other = refs.find((r) => !accepted.includes(r.record.file!.transferSyntaxUid));
       // PS3.18 8.7.3.5: no transcoding here, so the requested syntax is not available.
       if (other) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: `stored in ${other.record.file!.transferSyntaxUid}; transcoding is not supported` });
     }
@@ -118,7 +120,7 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
   async function metadata(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
     if (!acceptsDicomJson(req.headers.accept)) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: 'metadata is served as application/dicom+json' });
     const { study, series, instance } = req.params;
-    const refs = await resolveInstances(index, study, series, instance);
+    const refs = await resolveInstances(readIndex(req, deps.archive.index), study, series, instance);
     await audit(req, refs, 'metadata');
     const base = baseUrl(req);
     const out = [];
@@ -134,7 +136,7 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
 
   async function frames(req: FastifyRequest<{ Params: Params & { frames: string } }>, reply: FastifyReply) {
     const { study, series, instance } = req.params;
-    const [ref] = await resolveInstances(index, study, series, instance);
+    const [ref] = await resolveInstances(readIndex(req, deps.archive.index), study, series, instance);
     const file = readPart10(await blobs.get(ref.record.file!.blobKey));
     const f = framesOf(file.dataset, file.transferSyntaxUID);
     const list = parseFrameList(req.params.frames, f.count);
@@ -165,7 +167,7 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
 
   async function bulkdata(req: FastifyRequest<{ Params: Params & { '*': string } }>, reply: FastifyReply) {
     const { study, series, instance } = req.params;
-    const [ref] = await resolveInstances(index, study, series, instance);
+    const [ref] = await resolveInstances(readIndex(req, deps.archive.index), study, series, instance);
     const file = readPart10(await blobs.get(ref.record.file!.blobKey));
     const bytes = bulkValue(file.dataset, req.params['*']);
     if (bytes === undefined) throw new AppError('INDEX_NOT_FOUND', { detail: `bulk data ${req.params['*']}` });

@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { resolveProject } from '../../deid/project.ts';
 import type { ArchiveIndex } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
 import type { PseudonymStore } from '../../pseudonyms/pseudonym-store.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
@@ -79,9 +80,11 @@ export async function projectsPlugin(app: FastifyInstance, deps: ProjectsDeps): 
     const name = visible(req);
     const project = resolveProject(name, deps.projects);
     const { study, limit } = req.body;
-    const root = isResourceId(study) ? await deps.archive.index.getResource('study', study) : undefined;
+    // Only data the caller may read (per-project access lists).
+    const index = readIndex(req, deps.archive.index);
+    const root = isResourceId(study) ? await index.getResource('study', study) : undefined;
     if (!root) throw new AppError('INDEX_NOT_FOUND', { detail: `study ${study}` });
-    const all = await deps.archive.index.listInstances('study', root.id);
+    const all = await index.listInstances('study', root.id);
     const chosen = all.slice(0, Math.min(limit ?? DEFAULT_PREVIEW, MAX_PREVIEW));
     const pseudonymizer = new PreviewPseudonymizer(deps.keys, name);
     const instances: InstancePreview[] = [];

@@ -5,12 +5,14 @@
 // Remove and KeepPrivateTags are honoured as overrides of the project; "Project" (our addition)
 // picks the project; "Asynchronous": true returns a job (GET /jobs/{id}).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { canAccessProject } from '../../auth/auth-service.ts';
 import { AppError } from '../../core/errors.ts';
 import { readPart10, writePart10 } from '../../dicom/index.ts';
 import { deidentify } from '../../deid/engine.ts';
 import { BUILTIN_PROJECTS, compileProject, type Project, type ProjectConfig, type TagOverride } from '../../deid/project.ts';
 import type { Pseudonymizer } from '../../deid/pseudonymizer.ts';
 import type { Level, ResourceIds } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
 import { JobRegistry, jobJson } from './jobs.ts';
 import { acceptJsonWithAnyType } from './json-any-type.ts';
@@ -69,11 +71,19 @@ export function projectWithOverrides(name: string, configured: Readonly<Record<s
 
 export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDeps> {
   return async (app, deps) => {
-    const { index, blobs, ingest } = deps.archive;
+    const { blobs, ingest } = deps.archive;
     // With the persistent job table, /jobs is served by jobs-routes.ts from the same registry.
     const jobs = deps.pipeline?.registry ?? new JobRegistry();
     acceptJsonWithAnyType(app);
     const who = (req: FastifyRequest) => req.principal?.user.username ?? null;
+    // The output is stored under (and keyed in) the target project: only its members may create it.
+    // Outside the caller's list it answers as an unknown project, as /projects does.
+    const allowedProject = (req: FastifyRequest, body: AnonymizeBody): string => {
+      const name = body.Project ?? anon.defaultProject;
+      const user = req.principal?.user;
+      if (!user || !canAccessProject(user, name)) throw new AppError('DEID_PROJECT_UNKNOWN', { detail: name });
+      return name;
+    };
 
     async function deidFile(key: string, project: Project, pseudonymizer: Pseudonymizer): Promise<Buffer | { quarantined: string }> {
       const file = readPart10(await blobs.get(key));
@@ -85,10 +95,11 @@ export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDep
     const levels: Level[] = ['patient', 'study', 'series'];
     for (const level of levels) {
       app.post<{ Params: { id: string }; Body: AnonymizeBody | undefined }>(`/${LEVEL_PATH[level]}/:id/anonymize`, { config: { role: 'broker' }, schema }, async (req, reply) => {
+        const index = readIndex(req, deps.archive.index);
         const body = req.body ?? {};
         const root = isResourceId(req.params.id) ? await index.getResource(level, req.params.id) : undefined;
         if (!root) throw notFound(LEVEL_TYPE[level], req.params.id);
-        const project = projectWithOverrides(body.Project ?? anon.defaultProject, anon.projects, body);
+        const project = projectWithOverrides(allowedProject(req, body), anon.projects, body);
         const pseudonymizer = anon.pseudonymizerFor(project);
         const actor = who(req);
         const run = async (progress: (p: number) => void) => {
@@ -100,7 +111,7 @@ export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDep
             const out = await deidFile(inst.file!.blobKey, project, pseudonymizer);
             if (!Buffer.isBuffer(out)) quarantined++;
             else {
-              const r = await ingest.ingest(out, { transport: 'rest', remoteHost: req.ip });
+              const r = await ingest.ingest(out, { transport: 'rest', remoteHost: req.ip, project: project.name });
               if (r.status === 'rejected') failed++;
               else ids ??= r.ids;
             }
@@ -123,9 +134,9 @@ export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDep
 
     app.post<{ Params: { id: string }; Body: AnonymizeBody | undefined }>('/instances/:id/anonymize', { config: { role: 'broker' }, schema }, async (req, reply) => {
       const body = req.body ?? {};
-      const inst = isResourceId(req.params.id) ? await index.getResource('instance', req.params.id) : undefined;
+      const inst = isResourceId(req.params.id) ? await readIndex(req, deps.archive.index).getResource('instance', req.params.id) : undefined;
       if (!inst?.file) throw notFound('Instance', req.params.id);
-      const project = projectWithOverrides(body.Project ?? anon.defaultProject, anon.projects, body);
+      const project = projectWithOverrides(allowedProject(req, body), anon.projects, body);
       const out = await deidFile(inst.file.blobKey, project, anon.pseudonymizerFor(project));
       await deps.audit.record({ actor: who(req), action: 'anonymize', resource: inst.id, ip: req.ip, outcome: Buffer.isBuffer(out) ? 'success' : 'failure', detail: { project: project.name } });
       if (!Buffer.isBuffer(out)) return reply.code(422).send({ error: 'QUARANTINED', message: out.quarantined });

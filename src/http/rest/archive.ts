@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Level, ResourceRecord } from '../../index/archive-index.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
+import { readIndex } from '../archive-scope.ts';
 import { notFound } from './orthanc-errors.ts';
 import { LEVEL_PATH, LEVEL_TYPE } from './orthanc-json.ts';
 import { READ, type RestDeps } from './rest-deps.ts';
@@ -12,10 +13,11 @@ import { zipStream, type ZipEntry } from './zip-writer.ts';
 const safe = (s: string | null | undefined, fallback: string) => (s ?? '').replace(/[^0-9A-Za-z.]/g, '') || fallback;
 
 export const archiveRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
   const levels: Exclude<Level, 'instance'>[] = ['patient', 'study', 'series'];
   for (const level of levels) {
     app.get<{ Params: { id: string } }>(`/${LEVEL_PATH[level]}/:id/archive`, { config: { role: READ } }, async (req, reply) => {
+      const index = readIndex(req, deps.archive.index);
       const root = isResourceId(req.params.id) ? await index.getResource(level, req.params.id) : undefined;
       if (!root) throw notFound(LEVEL_TYPE[level], req.params.id);
       const instances = await index.listInstances(level, root.id);

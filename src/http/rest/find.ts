@@ -6,6 +6,8 @@ import type { Level } from '../../index/archive-index.ts';
 import { expandResource } from './orthanc-json.ts';
 import { acceptJsonWithAnyType } from './json-any-type.ts';
 import { READ, type RestDeps } from './rest-deps.ts';
+import { readIndex } from '../archive-scope.ts';
+import { checkLabel } from './labels.ts';
 
 const LEVEL_NAMES: Record<string, Level> = { patient: 'patient', study: 'study', series: 'series', instance: 'instance' };
 
@@ -17,6 +19,8 @@ interface FindBody {
   Since?: number;
   RequestedTags?: string[];
   CaseSensitive?: boolean;
+  Labels?: string[];
+  LabelsConstraint?: 'All' | 'Any' | 'None';
 }
 
 const schema = {
@@ -31,6 +35,8 @@ const schema = {
       Since: { type: 'integer', minimum: 0 },
       RequestedTags: { type: 'array', items: { type: 'string' } },
       CaseSensitive: { type: 'boolean' },
+      Labels: { type: 'array', items: { type: 'string' } },
+      LabelsConstraint: { type: 'string', enum: ['All', 'Any', 'None'] },
       Full: { type: 'boolean' },
       Short: { type: 'boolean' },
     },
@@ -38,9 +44,9 @@ const schema = {
 } as const;
 
 export const findRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index } = deps.archive;
   acceptJsonWithAnyType(app);
   app.post<{ Body: FindBody }>('/tools/find', { config: { role: READ }, schema }, async (req) => {
+    const index = readIndex(req, deps.archive.index);
     const b = req.body;
     const level = LEVEL_NAMES[b.Level.toLowerCase()];
     if (level === undefined) throw new AppError('QUERY_INVALID', { detail: `Level must be Patient, Study, Series or Instance` });
@@ -51,6 +57,7 @@ export const findRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
       ...(b.Limit !== undefined && b.Limit > 0 ? { limit: b.Limit } : {}),
       ...(b.Since !== undefined ? { offset: b.Since } : {}),
       caseInsensitivePN: b.CaseSensitive === false,
+      ...(b.Labels !== undefined && b.Labels.length > 0 ? { labels: { labels: b.Labels.map(checkLabel), constraint: b.LabelsConstraint ?? 'All' } } : {}),
     });
     if (page.ignoredKeys.length > 0) {
       // Orthanc would read the files to apply these; we refuse rather than return a superset.

@@ -1,10 +1,11 @@
 // GET /instances/{id}/metadata[/{name}] (Orthanc's per-instance metadata: reception, origin,
 // transfer syntax), /instances/{id}/content/{path} (raw values by tag path, "0008-1115/0/0020-000e"),
 // and /{level}/{id}/shared-tags (tags equal in every instance below a resource).
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { PIXEL_DATA, readPart10, type Dataset } from '../../dicom/index.ts';
 import type { Level, ResourceRecord } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
 import { simplifyTags, toOrthancTags, type TagValue } from './dicom-tags-json.ts';
 import { notFound } from './orthanc-errors.ts';
@@ -52,27 +53,27 @@ const tagName = (t: number) => {
 };
 
 export const instanceDetailRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
 
-  async function instance(id: string): Promise<ResourceRecord> {
-    const r = isResourceId(id) ? await index.getResource('instance', id) : undefined;
+  async function instance(req: FastifyRequest, id: string): Promise<ResourceRecord> {
+    const r = isResourceId(id) ? await readIndex(req, deps.archive.index).getResource('instance', id) : undefined;
     if (!r?.file) throw notFound('Instance', id);
     return r;
   }
 
   app.get<{ Params: { id: string }; Querystring: { expand?: string } }>('/instances/:id/metadata', { config: { role: READ } }, async (req) => {
-    const md = instanceMetadata(await instance(req.params.id));
+    const md = instanceMetadata(await instance(req, req.params.id));
     return flag(req.query.expand) ? md : Object.keys(md);
   });
 
   app.get<{ Params: { id: string; name: string } }>('/instances/:id/metadata/:name', { config: { role: READ } }, async (req, reply) => {
-    const v = instanceMetadata(await instance(req.params.id))[req.params.name];
+    const v = instanceMetadata(await instance(req, req.params.id))[req.params.name];
     if (v === undefined) throw new AppError('INDEX_NOT_FOUND', { detail: `metadata ${req.params.name}` });
     return reply.type('text/plain').send(v);
   });
 
   app.get<{ Params: { id: string; '*': string } }>('/instances/:id/content/*', { config: { role: READ } }, async (req, reply) => {
-    const r = await instance(req.params.id);
+    const r = await instance(req, req.params.id);
     const steps = parseContentPath(req.params['*'] ?? '');
     let ds: Dataset = readPart10(await blobs.get(r.file!.blobKey)).dataset;
     for (let i = 0; i < steps.length; i += 2) {
@@ -94,6 +95,7 @@ export const instanceDetailRoutes: FastifyPluginAsync<RestDeps> = async (app, de
   const levels: Level[] = ['patient', 'study', 'series'];
   for (const level of levels) {
     app.get<{ Params: { id: string }; Querystring: { simplify?: string } }>(`/${LEVEL_PATH[level]}/:id/shared-tags`, { config: { role: READ } }, async (req) => {
+      const index = readIndex(req, deps.archive.index);
       const root = isResourceId(req.params.id) ? await index.getResource(level, req.params.id) : undefined;
       if (!root) throw notFound(LEVEL_TYPE[level], req.params.id);
       let shared: Record<string, TagValue> | undefined;

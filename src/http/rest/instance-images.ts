@@ -8,6 +8,7 @@ import { framesOf, type Frames } from '../dicomweb/frames.ts';
 import { encodeImage, pickImageType } from '../dicomweb/rendered.ts';
 import { renderFrame } from '../dicomweb/render.ts';
 import type { Dataset } from '../../dicom/index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
 import { notFound } from './orthanc-errors.ts';
 import { READ, type RestDeps } from './rest-deps.ts';
@@ -15,10 +16,10 @@ import { READ, type RestDeps } from './rest-deps.ts';
 type P = { id: string; frame?: string };
 
 export const instanceImageRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
 
-  async function load(id: string): Promise<{ ds: Dataset; frames: Frames; resourceId: string }> {
-    const r = isResourceId(id) ? await index.getResource('instance', id) : undefined;
+  async function load(req: FastifyRequest, id: string): Promise<{ ds: Dataset; frames: Frames; resourceId: string }> {
+    const r = isResourceId(id) ? await readIndex(req, deps.archive.index).getResource('instance', id) : undefined;
     if (!r?.file) throw notFound('Instance', id);
     const file = readPart10(await blobs.get(r.file.blobKey));
     return { ds: file.dataset, frames: framesOf(file.dataset, file.transferSyntaxUID), resourceId: r.id };
@@ -31,7 +32,7 @@ export const instanceImageRoutes: FastifyPluginAsync<RestDeps> = async (app, dep
   }
 
   const image = (kind: 'preview' | 'rendered') => async (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
-    const { ds, frames, resourceId } = await load(req.params.id);
+    const { ds, frames, resourceId } = await load(req, req.params.id);
     if (frames.mediaType !== 'application/octet-stream') throw new AppError('DICOM_UNSUPPORTED_TS', { detail: 'rendering compressed pixel data' });
     const type = kind === 'preview' ? 'image/png' : pickImageType(req.headers.accept, undefined);
     if (type === undefined) return reply.code(406).send({ error: 'NOT_ACCEPTABLE', message: 'image/jpeg or image/png' });
@@ -43,11 +44,11 @@ export const instanceImageRoutes: FastifyPluginAsync<RestDeps> = async (app, dep
 
   const opts = { config: { role: READ } };
   app.get<{ Params: P }>('/instances/:id/frames', opts, async (req) => {
-    const { frames } = await load(req.params.id);
+    const { frames } = await load(req, req.params.id);
     return Array.from({ length: frames.count }, (_, i) => i);
   });
   app.get<{ Params: P }>('/instances/:id/frames/:frame/raw', opts, async (req, reply) => {
-    const { frames, resourceId } = await load(req.params.id);
+    const { frames, resourceId } = await load(req, req.params.id);
     const bytes = frames.frame(frameIndex(req.params, frames.count));
     await deps.audit.record({ actor: req.principal?.user.username ?? null, action: 'download', resource: resourceId, ip: req.ip, outcome: 'success', detail: { route: '/instances/:id/frames/:frame/raw' } });
     return reply.type(frames.mediaType).send(bytes);

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import { readPart10 } from '../../dicom/index.ts';
 import type { ResourceRecord } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
 import type { IngestResult } from '../../services/ingest.ts';
 import { notFound } from './orthanc-errors.ts';
@@ -28,11 +29,11 @@ export function uploadAnswer(r: IngestResult): Record<string, unknown> {
 }
 
 export const instanceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index, blobs, ingest } = deps.archive;
+  const { blobs, ingest } = deps.archive;
   const uploadLimit = deps.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT;
 
-  async function instance(id: string): Promise<ResourceRecord> {
-    const r = isResourceId(id) ? await index.getResource('instance', id) : undefined;
+  async function instance(req: FastifyRequest, id: string): Promise<ResourceRecord> {
+    const r = isResourceId(id) ? await readIndex(req, deps.archive.index).getResource('instance', id) : undefined;
     if (!r?.file) throw notFound('Instance', id);
     return r;
   }
@@ -40,7 +41,7 @@ export const instanceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) =>
   const who = (req: FastifyRequest) => req.principal?.user.username ?? null;
 
   app.get<{ Params: { id: string } }>('/instances/:id/file', { config: { role: READ } }, async (req, reply) => {
-    const r = await instance(req.params.id);
+    const r = await instance(req, req.params.id);
     await deps.audit.record({ actor: who(req), action: 'download', resource: r.id, ip: req.ip, outcome: 'success', detail: { route: '/instances/:id/file' } });
     reply.header('Content-Type', 'application/dicom');
     reply.header('Content-Length', String(r.file!.fileSize));
@@ -48,18 +49,18 @@ export const instanceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) =>
     return reply.send(blobs.createReadStream(r.file!.blobKey));
   });
 
-  async function tags(id: string): Promise<ReturnType<typeof toOrthancTags>> {
-    const r = await instance(id);
+  async function tags(req: FastifyRequest, id: string): Promise<ReturnType<typeof toOrthancTags>> {
+    const r = await instance(req, id);
     const file = readPart10(await blobs.get(r.file!.blobKey));
     return toOrthancTags(file.dataset);
   }
 
   app.get<{ Params: { id: string }; Querystring: { simplify?: string; short?: string } }>('/instances/:id/tags', { config: { role: READ } }, async (req) => {
-    const full = await tags(req.params.id);
+    const full = await tags(req, req.params.id);
     return flag(req.query.simplify) ? simplifyTags(full) : full;
   });
 
-  app.get<{ Params: { id: string } }>('/instances/:id/simplified-tags', { config: { role: READ } }, async (req) => simplifyTags(await tags(req.params.id)));
+  app.get<{ Params: { id: string } }>('/instances/:id/simplified-tags', { config: { role: READ } }, async (req) => simplifyTags(await tags(req, req.params.id)));
 
   // Orthanc accepts any content type here (curl --data-binary sends form-urlencoded), so this
   // scope reads every non-JSON body as bytes.

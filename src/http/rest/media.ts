@@ -4,6 +4,7 @@
 // a time (memory: the index rows of the resource and one DICOMDIR record or file chunk at a time).
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArchiveIndex, Level, ResourceRecord } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId } from '../../index/resource-ids.ts';
 import { dicomdirChunks, type DicomdirPatient } from './dicomdir.ts';
 import { notFound } from './orthanc-errors.ts';
@@ -77,10 +78,11 @@ async function plan(index: ArchiveIndex, level: Exclude<Level, 'instance'>, root
 }
 
 export const mediaRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
+  const { blobs } = deps.archive;
   for (const level of ['patient', 'study', 'series'] as const) {
     const route = `/${LEVEL_PATH[level]}/:id/media`;
     app.get<{ Params: { id: string } }>(route, { config: { role: READ } }, async (req, reply) => {
+      const index = readIndex(req, deps.archive.index);
       const root = isResourceId(req.params.id) ? await index.getResource(level, req.params.id) : undefined;
       if (!root) throw notFound(LEVEL_TYPE[level], req.params.id);
       const planned = await plan(index, level, root);

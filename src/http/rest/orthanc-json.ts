@@ -44,7 +44,7 @@ export async function expandResource(index: ArchiveIndex, r: ResourceRecord, opt
     out.FileUuid = r.file?.blobKey ?? null;
     const n = Number(r.tags.InstanceNumber ?? r.tags.ImageIndex ?? NaN);
     out.IndexInSeries = Number.isInteger(n) ? n : null;
-    out.Labels = [];
+    out.Labels = await index.labels(r.level, r.id);
     return out;
   }
 
@@ -58,7 +58,7 @@ export async function expandResource(index: ArchiveIndex, r: ResourceRecord, opt
   }
   out.IsStable = last === 0 || now.getTime() - last >= STABLE_AGE_SECONDS * 1000;
   out.LastUpdate = orthancDate(new Date(last === 0 ? now.getTime() : last));
-  out.Labels = [];
+  out.Labels = await index.labels(r.level, r.id);
   if (r.level === 'study') {
     out.MainDicomTags = mainTags(r.tags, ['ModalitiesInStudy']);
     const patient = r.parentId ? await index.getResource('patient', r.parentId) : undefined;

@@ -1,7 +1,8 @@
 // GET /patients|studies|series|instances (?expand, ?since, ?limit), GET /{level}/{id},
 // child and parent routes (/patients/{id}/studies, /series/{id}/study, ...), DELETE /{level}/{id}.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Level, ResourceRecord } from '../../index/archive-index.ts';
+import type { ArchiveIndex, Level, ResourceRecord } from '../../index/archive-index.ts';
+import { readIndex } from '../archive-scope.ts';
 import { isResourceId, LEVELS } from '../../index/resource-ids.ts';
 import { notFound } from './orthanc-errors.ts';
 import { expandResource, LEVEL_PATH, LEVEL_TYPE } from './orthanc-json.ts';
@@ -30,10 +31,10 @@ export function flag(v: string | undefined): boolean {
 }
 
 export const resourceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
-  const { index, blobs } = deps.archive;
-  const expand = (r: ResourceRecord) => expandResource(index, r, deps.now ? { now: deps.now } : {});
+  const { blobs } = deps.archive;
+  const expand = (index: ArchiveIndex, r: ResourceRecord) => expandResource(index, r, deps.now ? { now: deps.now } : {});
 
-  async function get(level: Level, id: string): Promise<ResourceRecord> {
+  async function get(index: ArchiveIndex, level: Level, id: string): Promise<ResourceRecord> {
     const r = isResourceId(id) ? await index.getResource(level, id) : undefined;
     if (!r) throw notFound(LEVEL_TYPE[level], id);
     return r;
@@ -43,6 +44,7 @@ export const resourceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) =>
     const path = LEVEL_PATH[level];
 
     app.get<{ Querystring: ListQuery }>(`/${path}`, { config: { role: READ } }, async (req) => {
+      const index = readIndex(req, deps.archive.index);
       const limit = intParam(req.query.limit, 'limit');
       const offset = intParam(req.query.since, 'since');
       const page = await index.query({ level, ...(limit !== undefined ? { limit } : {}), ...(offset !== undefined ? { offset } : {}) });
@@ -50,15 +52,19 @@ export const resourceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) =>
       const out = [];
       for (const m of page.matches) {
         const r = await index.getResource(level, m.id);
-        if (r) out.push(await expand(r));
+        if (r) out.push(await expand(index, r));
       }
       return out;
     });
 
-    app.get<{ Params: { id: string } }>(`/${path}/:id`, { config: { role: READ } }, async (req) => expand(await get(level, req.params.id)));
+    app.get<{ Params: { id: string } }>(`/${path}/:id`, { config: { role: READ } }, async (req) => {
+      const index = readIndex(req, deps.archive.index);
+      return expand(index, await get(index, level, req.params.id));
+    });
 
     app.delete<{ Params: { id: string } }>(`/${path}/:id`, { config: { role: REMOVE } }, async (req) => {
-      await get(level, req.params.id);
+      const index = readIndex(req, deps.archive.index);
+      await get(index, level, req.params.id);
       const result = await index.deleteResource(level, req.params.id);
       if (!result) throw notFound(LEVEL_TYPE[level], req.params.id);
       // Index first (committed), then the bytes: a crash in between leaves orphans, never dangling rows.
@@ -71,12 +77,13 @@ export const resourceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) =>
     // Descendants at any depth below this level: /patients/{id}/studies|series|instances, ...
     for (const below of LEVELS.slice(LEVELS.indexOf(level) + 1)) {
       app.get<{ Params: { id: string }; Querystring: ListQuery }>(`/${path}/:id/${LEVEL_PATH[below]}`, { config: { role: READ } }, async (req) => {
-        await get(level, req.params.id);
+        const index = readIndex(req, deps.archive.index);
+        await get(index, level, req.params.id);
         const page = await index.query({ level: below, within: { level, id: req.params.id } });
         const out = [];
         for (const m of page.matches) {
           const r = await index.getResource(below, m.id);
-          if (r) out.push(flag(req.query.expand) || req.query.expand === undefined ? await expand(r) : r.id);
+          if (r) out.push(flag(req.query.expand) || req.query.expand === undefined ? await expand(index, r) : r.id);
         }
         return out;
       });
@@ -85,12 +92,13 @@ export const resourceRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) =>
     // Ancestors: /studies/{id}/patient, /series/{id}/study, /instances/{id}/series, ...
     for (const above of LEVELS.slice(0, LEVELS.indexOf(level))) {
       app.get<{ Params: { id: string } }>(`/${path}/:id/${above}`, { config: { role: READ } }, async (req) => {
-        let r = await get(level, req.params.id);
+        const index = readIndex(req, deps.archive.index);
+        let r = await get(index, level, req.params.id);
         while (r.level !== above) {
           const parentLevel = LEVELS[LEVELS.indexOf(r.level) - 1];
-          r = await get(parentLevel, r.parentId ?? '');
+          r = await get(index, parentLevel, r.parentId ?? '');
         }
-        return expand(r);
+        return expand(index, r);
       });
     }
   }

@@ -7,6 +7,10 @@ import type { IngestService } from '../../services/ingest.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { AnonymizeDeps } from './anonymize.ts';
 import type { PipelineJobsDeps } from './jobs-routes.ts';
+import type { ModalityDeps } from './modalities.ts';
+import type { StudySendDeps } from '../pipeline/study-send-route.ts';
+import type { GatewayUploadDeps } from '../pipeline/gateway-upload-route.ts';
+import type { RouteStatusDeps } from '../pipeline/route-status-routes.ts';
 
 export interface SystemInfo {
   aet: string;
@@ -27,6 +31,14 @@ export interface RestDeps {
   anonymize?: AnonymizeDeps;
   /** The persistent job table behind /jobs (with the anonymize jobs) and POST /studies/{id}/complete. */
   pipeline?: PipelineJobsDeps;
+  /** POST /studies/{id}/send (manual route trigger, src/http/pipeline/study-send-route.ts). */
+  studySend?: StudySendDeps;
+  /** POST /projects/{project}/instances (upload through a project's pipeline, src/http/pipeline/gateway-upload-route.ts). */
+  gatewayUpload?: GatewayUploadDeps;
+  /** /routes: destination status, dead letters, retry and test (src/http/pipeline/route-status-routes.ts). */
+  routes?: RouteStatusDeps;
+  /** DICOM peers for /modalities (echo, store, query) and HTTP peers for /peers; none when absent. */
+  modalities?: ModalityDeps;
   now?: () => Date;
 }
 

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { LEVEL_PATH, LEVEL_TYPE, orthancDate } from './orthanc-json.ts';
 import { READ, type RestDeps } from './rest-deps.ts';
+import { readIndex } from '../archive-scope.ts';
 
 /** The Orthanc REST API level these routes follow; clients compare it to enable features. */
 export const ORTHANC_API_VERSION = '1.12.4';
@@ -28,7 +29,7 @@ export const systemRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
       StorageCompression: false,
       OverwriteInstances: false,
       CheckRevisions: false,
-      HasLabels: false,
+      HasLabels: true,
     };
   });
 
@@ -55,7 +56,7 @@ export const systemRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
       e.statusCode = 400;
       throw e;
     }
-    const page = await index.changes({ since, limit });
+    const page = await readIndex(req, index).changes({ since, limit });
     return {
       Changes: page.changes.map((c) => ({
         ChangeType: c.type,

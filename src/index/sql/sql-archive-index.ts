@@ -1,11 +1,11 @@
 // ArchiveIndex over the SqlDb port: the store / lookup / delete / changes logic shared by the
 // SQLite and PostgreSQL adapters (sqlite/, postgres/). Only portable SQL here (see dialect.ts).
 import type {
-  ArchiveIndex, Change, ChangeType, ChangesPage, DeleteResult, DuplicatePolicy, IndexStatistics,
-  InstanceRecord, InstanceSource, ResourceRecord, StoreOutcome,
+  ArchiveIndex, Change, ChangeType, ChangesPage, DeleteResult, DuplicatePolicy, IndexStatistics, StoreOptions,
+  InstanceRecord, InstanceSource, ProjectScope, ResourceRecord, StoreOutcome,
 } from '../archive-index.ts';
 import { MODALITIES_COLUMN, foldCase, foldedColumn, mainTagsAt } from '../main-tags.ts';
-import { compileQuery, type MatchQuery, type QueryPage } from '../matching.ts';
+import { compileQuery, scopeCondition, type MatchQuery, type QueryPage } from '../matching.ts';
 import { LEVELS, resourceIds, type Level, type ResourceIds } from '../resource-ids.ts';
 import type { SqlDb, SqlValue } from './sql-db.ts';
 import { TABLES, childLevel, levelIndex } from './tables.ts';
@@ -49,7 +49,7 @@ const INSERTS: Record<Level, LevelInsert> = {
   study: levelInsert('study', ['created_at']),
   series: levelInsert('series', ['created_at']),
   instance: levelInsert('instance', [
-    'blob_key', 'file_size', 'transfer_syntax_uid', 'received_at', 'transport', 'remote_ae', 'called_ae', 'remote_host',
+    'blob_key', 'file_size', 'transfer_syntax_uid', 'received_at', 'transport', 'remote_ae', 'called_ae', 'remote_host', 'project',
   ], 'ON CONFLICT (sop_instance_uid) DO NOTHING'),
 };
 
@@ -61,10 +61,12 @@ interface Tx {
   pks: Map<string, number>;
   /** Change-log rows, written in order by flushChanges at the end of the transaction. */
   changes: SqlValue[][];
+  /** "seriesPk|project" whose ancestors are already linked to the project in this transaction. */
+  linked: Set<string>;
 }
 
 function newTx(db: SqlDb): Tx {
-  return { db, now: new Date().toISOString(), pks: new Map(), changes: [] };
+  return { db, now: new Date().toISOString(), pks: new Map(), changes: [], linked: new Set() };
 }
 
 function recordChange(tx: Tx, type: ChangeType, level: Level, id: string): void {
@@ -83,12 +85,31 @@ async function flushChanges(tx: Tx): Promise<void> {
   tx.changes.length = 0;
 }
 
-const FILE_COLUMNS = 'i.blob_key AS f_blob_key, i.file_size AS f_file_size, i.transfer_syntax_uid AS f_ts, i.received_at AS f_received_at, i.transport AS f_transport, i.remote_ae AS f_remote_ae, i.called_ae AS f_called_ae, i.remote_host AS f_remote_host';
+const FILE_COLUMNS = 'i.blob_key AS f_blob_key, i.file_size AS f_file_size, i.transfer_syntax_uid AS f_ts, i.received_at AS f_received_at, i.transport AS f_transport, i.remote_ae AS f_remote_ae, i.called_ae AS f_called_ae, i.remote_host AS f_remote_host, i.project AS f_project';
+
+/** Link rows (projects, labels) keyed by level and pk, removed with their resource. */
+const LINK_TABLES = ['resource_projects', 'resource_labels'] as const;
+
+/**
+ * Links a series, its study and its patient to a project ('' for none) in one statement; the
+ * primary key makes repeats no-ops. Run once per series and project in a transaction.
+ */
+const LINK_PROJECT_SQL = `INSERT INTO resource_projects (resource_level, resource_pk, project) VALUES
+  ('series', ?, ?),
+  ('study', (SELECT study_pk FROM series WHERE pk = ?), ?),
+  ('patient', (SELECT st.patient_pk FROM series se JOIN studies st ON st.pk = se.study_pk WHERE se.pk = ?), ?)
+  ON CONFLICT DO NOTHING`;
 
 export class SqlArchiveIndex implements ArchiveIndex {
-  constructor(private readonly db: SqlDb) {}
+  constructor(private readonly db: SqlDb) {
+    // Only where commits can be deferred (SQLite): callers test for the method before asking.
+    if (db.sync) this.syncCommitted = () => db.sync!();
+  }
 
-  storeInstances(records: readonly InstanceRecord[], duplicates: DuplicatePolicy): Promise<StoreOutcome[]> {
+  /** See ArchiveIndex.syncCommitted; set by the constructor when the database can defer syncs. */
+  readonly syncCommitted?: () => Promise<void>;
+
+  storeInstances(records: readonly InstanceRecord[], duplicates: DuplicatePolicy, opts?: StoreOptions): Promise<StoreOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     return this.db.transaction(async (db) => {
       const tx = newTx(db);
@@ -96,7 +117,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
       for (const r of records) out.push(await this.storeOne(tx, r, duplicates));
       await flushChanges(tx);
       return out;
-    });
+    }, opts);
   }
 
   private async storeOne(tx: Tx, r: InstanceRecord, duplicates: DuplicatePolicy): Promise<StoreOutcome> {
@@ -111,6 +132,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
     // does nothing on a known SOP Instance UID both stores and detects duplicates.
     const seriesPk = await this.lookupPk(tx, 'series', ids.series);
     if (seriesPk !== undefined && (await this.insertInstance(tx, r, ids, seriesPk)) !== undefined) {
+      await this.linkProject(tx, seriesPk, r.source.project);
       return { status: 'stored', ids, created: ['instance'] };
     }
 
@@ -123,6 +145,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
       tx.pks.clear();
       if (existing.public_id === ids.instance) {
         // Same place in the hierarchy: swap the instance row only, so its ancestors keep their history.
+        await tx.db.run("DELETE FROM resource_labels WHERE resource_level = 'instance' AND resource_pk = ?", [existing.pk]);
         await tx.db.run('DELETE FROM instances WHERE pk = ?', [existing.pk]);
       } else {
         await this.deleteIn(tx, 'instance', existing.public_id);
@@ -146,9 +169,18 @@ export class SqlArchiveIndex implements ArchiveIndex {
       parentPk = pk;
     }
     await this.insertInstance(tx, r, ids, parentPk!);
+    await this.linkProject(tx, parentPk!, r.source.project);
     created.push('instance');
     if (existing) return { status: 'replaced', ids, replacedBlobKey: existing.blob_key };
     return { status: 'stored', ids, created };
+  }
+
+  private async linkProject(tx: Tx, seriesPk: number, project: string | undefined): Promise<void> {
+    const name = project ?? '';
+    const key = `${seriesPk}|${name}`;
+    if (tx.linked.has(key)) return;
+    await tx.db.run(LINK_PROJECT_SQL, [seriesPk, name, seriesPk, name, seriesPk, name]);
+    tx.linked.add(key);
   }
 
   /** pk of a patient/study/series by Orthanc id, through the transaction's cache. */
@@ -163,7 +195,8 @@ export class SqlArchiveIndex implements ArchiveIndex {
   /** Inserts the instance row; undefined when its SOP Instance UID is already stored. */
   private async insertInstance(tx: Tx, r: InstanceRecord, ids: ResourceIds, seriesPk: number): Promise<number | undefined> {
     const values: SqlValue[] = [ids.instance, seriesPk, ...INSERTS.instance.values(r.tags), r.blobKey, r.fileSize,
-      r.transferSyntaxUid, r.receivedAt.toISOString(), r.source.transport, r.source.remoteAe, r.source.calledAe, r.source.remoteHost];
+      r.transferSyntaxUid, r.receivedAt.toISOString(), r.source.transport, r.source.remoteAe, r.source.calledAe, r.source.remoteHost,
+      r.source.project ?? null];
     const row = await tx.db.get<{ pk: number }>(INSERTS.instance.sql, values);
     if (row) recordChange(tx, 'NewInstance', 'instance', ids.instance);
     return row?.pk;
@@ -239,6 +272,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
             ...(r.f_remote_ae != null ? { remoteAe: String(r.f_remote_ae) } : {}),
             ...(r.f_called_ae != null ? { calledAe: String(r.f_called_ae) } : {}),
             ...(r.f_remote_host != null ? { remoteHost: String(r.f_remote_host) } : {}),
+            ...(r.f_project != null ? { project: String(r.f_project) } : {}),
           },
         };
       }
@@ -248,17 +282,19 @@ export class SqlArchiveIndex implements ArchiveIndex {
 
   async query(q: MatchQuery): Promise<QueryPage> {
     const c = compileQuery(q, this.db.dialect);
-    const rows = await this.db.all<Row>(c.sql, c.params as SqlValue[]);
+    // Rows as arrays: id, parent_id, then c.columns in order (compileQuery's SELECT).
+    const rows = await this.db.values(c.sql, c.params as SqlValue[]);
     const hasMore = q.limit !== undefined && rows.length > q.limit;
     const page = hasMore ? rows.slice(0, q.limit) : rows;
+    const columns = c.columns;
     return {
       matches: page.map((r) => {
         const tags: Record<string, string | null> = {};
-        for (const col of c.columns) {
-          const v = r[col.alias];
-          tags[col.keyword] = v == null ? null : String(v);
+        for (let i = 0; i < columns.length; i++) {
+          const v = r[i + 2];
+          tags[columns[i].keyword] = v == null ? null : String(v);
         }
-        return { level: q.level, id: String(r.id), parentId: r.parent_id == null ? undefined : String(r.parent_id), tags };
+        return { level: q.level, id: String(r[0]), parentId: r[1] == null ? undefined : String(r[1]), tags };
       }),
       hasMore,
       ignoredKeys: c.ignoredKeys,
@@ -292,8 +328,10 @@ export class SqlArchiveIndex implements ArchiveIndex {
     for (let l = LEVELS.length - 1; l > li; l--) {
       const D = TABLES[LEVELS[l]];
       const parentSet = l - 1 === li ? '?' : pksUnder(level, LEVELS[l - 1]);
+      await unlink(tx, LEVELS[l], `SELECT pk FROM ${D.table} WHERE ${D.parentColumn} IN (${parentSet})`, [pk]);
       await tx.run(`DELETE FROM ${D.table} WHERE ${D.parentColumn} IN (${parentSet})`, [pk]);
     }
+    await unlink(tx, level, '?', [pk]);
     await tx.run(`DELETE FROM ${T.table} WHERE pk = ?`, [pk]);
     const deleted: DeleteResult['deleted'] = [{ level, id }];
     recordChange(txState, 'Deleted', level, id);
@@ -315,6 +353,7 @@ export class SqlArchiveIndex implements ArchiveIndex {
         remainingAncestor = { level: parentLevel, id: String(parent.public_id) };
         break;
       }
+      await unlink(tx, parentLevel, '?', [parentPk]);
       await tx.run(`DELETE FROM ${PT.table} WHERE pk = ?`, [parentPk]);
       deleted.push({ level: parentLevel, id: String(parent.public_id) });
       recordChange(txState, 'Deleted', parentLevel, String(parent.public_id));
@@ -355,8 +394,68 @@ export class SqlArchiveIndex implements ArchiveIndex {
     return { changes, last: changes.length ? changes[changes.length - 1].seq : since, done: rows.length <= limit };
   }
 
+  async appendChange(type: ChangeType, level: Level, resourceId: string): Promise<number> {
+    const row = await this.db.get<{ seq: number }>(
+      'INSERT INTO changes (change_type, resource_level, resource_id, changed_at) VALUES (?, ?, ?, ?) RETURNING seq',
+      [type, level, resourceId, new Date().toISOString()],
+    );
+    return Number(row!.seq);
+  }
+
+  async isVisible(level: Level, id: string, scope: ProjectScope): Promise<boolean> {
+    const T = TABLES[level];
+    const cond = scopeCondition(level, T.alias, scope);
+    const row = await this.db.get(`SELECT 1 AS ok FROM ${T.table} ${T.alias} WHERE ${T.alias}.public_id = ? AND ${cond.sql}`, [id, ...(cond.params as SqlValue[])]);
+    return row !== undefined;
+  }
+
+  async labels(level: Level, id: string): Promise<string[]> {
+    const T = TABLES[level];
+    const rows = await this.db.all<{ label: string }>(
+      `SELECT l.label FROM resource_labels l JOIN ${T.table} r ON r.pk = l.resource_pk WHERE l.resource_level = ? AND r.public_id = ? ORDER BY l.label`,
+      [level, id],
+    );
+    return rows.map((r) => r.label);
+  }
+
+  setLabel(level: Level, id: string, label: string, present: boolean): Promise<boolean> {
+    return this.db.transaction(async (db) => {
+      const row = await db.get<{ pk: number }>(`SELECT pk FROM ${TABLES[level].table} WHERE public_id = ?`, [id]);
+      if (!row) return false;
+      if (present) {
+        await db.run('INSERT INTO resource_labels (resource_level, resource_pk, label) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [level, row.pk, label]);
+      } else {
+        await db.run('DELETE FROM resource_labels WHERE resource_level = ? AND resource_pk = ? AND label = ?', [level, row.pk, label]);
+      }
+      return true;
+    });
+  }
+
+  async allLabels(scope?: ProjectScope): Promise<string[]> {
+    if (!scope) return (await this.db.all<{ label: string }>('SELECT DISTINCT label FROM resource_labels ORDER BY label')).map((r) => r.label);
+    // Only labels on resources the reader can see: label names are free text.
+    const found = new Set<string>();
+    for (const level of LEVELS) {
+      const T = TABLES[level];
+      const cond = scopeCondition(level, T.alias, scope);
+      const rows = await this.db.all<{ label: string }>(
+        `SELECT DISTINCT l.label FROM resource_labels l JOIN ${T.table} ${T.alias} ON ${T.alias}.pk = l.resource_pk WHERE l.resource_level = ? AND ${cond.sql}`,
+        [level, ...(cond.params as SqlValue[])],
+      );
+      for (const r of rows) found.add(r.label);
+    }
+    return [...found].sort();
+  }
+
   close(): Promise<void> {
     return this.db.close();
+  }
+}
+
+/** Removes the project and label links of the `level` rows whose pks `pkSet` (SQL) selects. */
+async function unlink(tx: SqlDb, level: Level, pkSet: string, params: SqlValue[]): Promise<void> {
+  for (const table of LINK_TABLES) {
+    await tx.run(`DELETE FROM ${table} WHERE resource_level = ? AND resource_pk IN (${pkSet})`, [level, ...params]);
   }
 }
 

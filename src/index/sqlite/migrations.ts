@@ -98,6 +98,36 @@ CREATE INDEX patients_patient_name_ci ON patients (patient_name_ci);
 CREATE INDEX series_modality ON series (modality);
 `,
   },
+  {
+    version: 3,
+    description: 'project per resource (access lists), resource labels',
+    // Project per resource (per-project access lists, docs/security.md): instances carry the
+    // de-identification project they went through (NULL: a plain intake); patients, studies and
+    // series are linked to the project of every instance under them ('' for none), so a scoped
+    // query is one indexed EXISTS per row. Data stored before this version has no known project.
+    // Labels (Orthanc's /labels) per resource. Link rows are removed with their resource.
+    sql: `
+ALTER TABLE instances ADD COLUMN project TEXT;
+CREATE INDEX instances_project ON instances (project);
+CREATE TABLE resource_projects (
+  resource_level TEXT NOT NULL,
+  resource_pk INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  PRIMARY KEY (resource_level, resource_pk, project)
+);
+CREATE INDEX resource_projects_project ON resource_projects (project, resource_level);
+INSERT INTO resource_projects (resource_level, resource_pk, project) SELECT 'patient', pk, '' FROM patients;
+INSERT INTO resource_projects (resource_level, resource_pk, project) SELECT 'study', pk, '' FROM studies;
+INSERT INTO resource_projects (resource_level, resource_pk, project) SELECT 'series', pk, '' FROM series;
+CREATE TABLE resource_labels (
+  resource_level TEXT NOT NULL,
+  resource_pk INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  PRIMARY KEY (resource_level, resource_pk, label)
+);
+CREATE INDEX resource_labels_label ON resource_labels (label);
+`,
+  },
 ];
 
 /**
