@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { AppError } from '../core/errors.ts';
 import { defaultConfig, type ResolvedConfig } from './schema.ts';
 import { isSecretRef, resolveSecret } from './secrets.ts';
+import { readNotifications } from './read-notifications.ts';
 
 type Json = Record<string, unknown>;
 
@@ -14,6 +15,7 @@ const ENUMS: Record<string, readonly string[]> = {
   'storage.duplicates': ['keep-first', 'overwrite'],
   'index.kind': ['sqlite', 'postgres'],
   'log.level': ['debug', 'info', 'warn', 'error', 'silent'],
+  'dicom.unauthenticatedPeers': ['known', 'any'],
 };
 const SECRET_PATHS = new Set(['postgres.url', 'auth.oidc.clientSecret']);
 /** Objects whose keys are free (validated by the module that owns them). */
@@ -90,6 +92,10 @@ function merge(dst: Json, src: Json, prefix: string, problems: string[], env: No
       dst[key] = readDestinations(value, problems, env);
       continue;
     }
+    if (path === 'notifications') {
+      dst[key] = readNotifications(value, problems, env);
+      continue;
+    }
     if (FREE_OBJECTS.has(path)) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) problems.push(`"${path}" must be an object`);
       else dst[key] = value;
@@ -153,6 +159,7 @@ function validateValues(c: ResolvedConfig, problems: string[]): void {
   for (const key of ['sessionHours', 'loginMaxFailures', 'loginWindowSeconds'] as const) {
     if (!(c.auth[key] > 0)) problems.push(`"auth.${key}" must be a positive number`);
   }
+  if (!/^[A-Za-z0-9._-]+$/.test(c.auth.archiveProject)) problems.push('"auth.archiveProject" must be a project name (letters, digits, . _ -)');
   if (c.auth.oidc.issuer !== null && (c.auth.oidc.clientId === '' || c.auth.oidc.redirectUri === '')) {
     problems.push('"auth.oidc.issuer" is set, so "auth.oidc.clientId" and "auth.oidc.redirectUri" are needed too');
   }
@@ -170,7 +177,7 @@ function validateValues(c: ResolvedConfig, problems: string[]): void {
 const DESTINATION_KEYS: Record<string, readonly string[]> = {
   dicom: ['kind', 'aet', 'host', 'port'],
   dicomweb: ['kind', 'url', 'auth'],
-  folder: ['kind', 'root', 'template'],
+  folder: ['kind', 'root', 'template', 'dicomdir'],
 };
 
 /** destinations: name -> {kind: dicom|dicomweb|folder, ...}; auth secrets are resolved here like every secret. */
@@ -215,7 +222,8 @@ function readDestinations(raw: unknown, problems: string[], env: NodeJS.ProcessE
     } else {
       if (typeof d.root !== 'string' || d.root === '') problems.push(`"${where}.root" must be a folder path`);
       if (d.template !== undefined && (typeof d.template !== 'string' || d.template === '')) problems.push(`"${where}.template" must be a path template`);
-      out[name] = { kind: 'folder', root: typeof d.root === 'string' ? resolve(d.root) : d.root, template: d.template ?? DEFAULT_EXPORT_TEMPLATE };
+      if (d.dicomdir !== undefined && typeof d.dicomdir !== 'boolean') problems.push(`"${where}.dicomdir" must be true or false`);
+      out[name] = { kind: 'folder', root: typeof d.root === 'string' ? resolve(d.root) : d.root, template: d.template ?? DEFAULT_EXPORT_TEMPLATE, ...(d.dicomdir === true ? { dicomdir: true } : {}) };
     }
   }
   return out;

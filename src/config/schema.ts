@@ -1,6 +1,7 @@
 // The one typed configuration schema. Every key has a default here; docs/configuration.md
 // documents each of them (a test checks that every key path below appears there).
 import type { Secret } from '../core/secret.ts';
+import { defaultNotifications, type NotificationsConfig } from './read-notifications.ts';
 
 export interface PeerConfig {
   /** AE title of the remote node. */
@@ -28,6 +29,11 @@ export interface DicomConfig {
   storageSopClasses: string[];
   /** Known peers, destinations of C-MOVE and of `send`. */
   peers: PeerConfig[];
+  /**
+   * With authentication on, which peers may associate without a user identity: `known` (calling AE in
+   * allowedCallingAets or peers) or `any` (the calling AE is not checked). Ignored with auth off (--dev).
+   */
+  unauthenticatedPeers: 'known' | 'any';
 }
 
 export interface IntakeConfig {
@@ -101,6 +107,8 @@ export interface AuthConfig {
   loginMaxFailures: number;
   /** Window in which failed logins are counted. */
   loginWindowSeconds: number;
+  /** Pseudo-project on a user's project list that grants archive data stored without a project. */
+  archiveProject: string;
   oidc: OidcConfig;
 }
 
@@ -120,7 +128,7 @@ export interface JobsConfig {
 export type DestinationConfig =
   | { kind: 'dicom'; aet: string; host: string; port: number }
   | { kind: 'dicomweb'; url: string; auth?: { kind: 'basic'; username: string; secret: Secret } | { kind: 'bearer'; secret: Secret } }
-  | { kind: 'folder'; root: string; template: string };
+  | { kind: 'folder'; root: string; template: string; dicomdir?: boolean };
 
 export interface LogConfig {
   level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -152,6 +160,8 @@ export interface ResolvedConfig {
   destinations: Record<string, DestinationConfig>;
   /** Pipelines by name (intake -> filters -> deid -> store -> routes); compiled by src/pipeline at start-up. */
   pipelines: Record<string, unknown>;
+  /** Study-done / job-failed notifications by webhook and e-mail (src/notify); each channel optional. */
+  notifications: NotificationsConfig;
 }
 
 /** Defaults; `npm start` runs on exactly these. */
@@ -170,6 +180,7 @@ export function defaultConfig(): ResolvedConfig {
       allowedCallingAets: [],
       storageSopClasses: [],
       peers: [],
+      unauthenticatedPeers: 'known',
     },
     intakes: [],
     http: { port: 8042, trustProxy: false, uploadLimitMiB: 1024, defaultAnonymizeProject: 'basic', tlsCertFile: null, tlsKeyFile: null },
@@ -181,6 +192,7 @@ export function defaultConfig(): ResolvedConfig {
       sessionHours: 12,
       loginMaxFailures: 5,
       loginWindowSeconds: 900,
+      archiveProject: 'archive',
       oidc: {
         issuer: null,
         clientId: '',
@@ -200,5 +212,6 @@ export function defaultConfig(): ResolvedConfig {
     jobs: { concurrency: 2, leaseSeconds: 30, maxAttempts: 40, backoffInitialSeconds: 1, backoffMaxSeconds: 300 },
     destinations: {},
     pipelines: {},
+    notifications: defaultNotifications(),
   };
 }

@@ -67,6 +67,8 @@ export const ERRORS = {
   ROUTE_DESTINATION_UNKNOWN: { http: 404, dimse: 0xc000, retryable: false, text: 'No such route destination' },
   ROUTE_PEER_BUSY: { http: 503, dimse: 0xa700, retryable: true, text: 'Destination is out of resources; will retry' },
   ROUTE_REJECTED: { http: 502, dimse: 0xc000, retryable: false, text: 'Destination refused the object' },
+  NOTIFY_UNAVAILABLE: { http: 502, dimse: 0xc000, retryable: true, text: 'Notification endpoint unavailable; will retry' },
+  NOTIFY_REJECTED: { http: 502, dimse: 0xc000, retryable: false, text: 'Notification endpoint refused the notification' },
   PIPELINE_CONFIG_INVALID: { http: 500, dimse: 0xc000, retryable: false, text: 'Invalid pipeline configuration' },
   PIPELINE_REJECTED: { http: 422, dimse: 0xc000, retryable: false, text: 'Refused by a pipeline filter' },
 } as const satisfies Record<string, ErrorSpec>;

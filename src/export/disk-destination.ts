@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 import type { Destination } from '../pipeline/route-queue.ts';
 import { DiskExporter, type DiskExportOptions } from './disk-exporter.ts';
+import { writeFolderDicomdir, type DicomdirResult } from './disk-dicomdir.ts';
 
 /** Reads an item (archive reference) as Part-10 bytes. */
 export type ItemLoader = (item: string) => Promise<Uint8Array>;
@@ -14,16 +15,33 @@ export class DiskDestination implements Destination {
   readonly #exporter: DiskExporter;
   readonly #root: string;
   readonly #load: ItemLoader;
+  readonly #dicomdir: boolean;
+  /** DICOMDIR rebuilds of this process, one at a time (two jobs finishing together). */
+  #rebuilding: Promise<unknown> = Promise.resolve();
 
   constructor(name: string, opts: DiskExportOptions, load: ItemLoader) {
     this.name = name;
     this.#exporter = new DiskExporter(opts);
     this.#root = opts.root;
     this.#load = load;
+    this.#dicomdir = opts.dicomdir === true;
   }
 
   async send(item: string): Promise<void> {
     await this.#exporter.exportInstance(await this.#load(item));
+  }
+
+  /** After an export job (a study or series) is complete: the root's DICOMDIR, when enabled. */
+  async afterJob(): Promise<void> {
+    if (this.#dicomdir) await this.rebuildDicomdir();
+  }
+
+  rebuildDicomdir(): Promise<DicomdirResult> {
+    const run = this.#rebuilding.then(() => writeFolderDicomdir(this.#root));
+    this.#rebuilding = run.catch(() => undefined);
+    return run.catch((e: unknown) => {
+      throw new AppError('EXPORT_WRITE_FAILED', { detail: `DICOMDIR of destination ${this.name}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, cause: e });
+    });
   }
 
   /** The folder exists (or can be created) and is writable. */

@@ -9,6 +9,8 @@ import { AppError } from '../core/errors.ts';
 import { readPart10 } from '../dicom/part10.ts';
 import { PIXEL_DATA, T } from '../dicom/tag.ts';
 import { compileTemplate, renderTemplate, type PathTemplate, type RenderOptions } from './path-template.ts';
+import { MAX_FILE_ID_COMPONENTS } from './disk-dicomdir.ts';
+import { FILE_ID_CHARS } from './sanitize-path.ts';
 
 export interface DiskExportOptions extends RenderOptions {
   /** Export root folder (created if missing). */
@@ -16,6 +18,11 @@ export interface DiskExportOptions extends RenderOptions {
   readonly template: string;
   /** Suffixes tried for colliding instances before giving up. */
   readonly maxSuffix?: number;
+  /**
+   * Write a DICOMDIR at the root (disk-dicomdir.ts): paths become DICOM File IDs (every component
+   * 8 characters of A-Z 0-9 _, no extension, at most 8 levels) so the DICOMDIR can reference them.
+   */
+  readonly dicomdir?: boolean;
 }
 
 export interface ExportResult {
@@ -34,7 +41,10 @@ export class DiskExporter {
   constructor(opts: DiskExportOptions) {
     this.#root = opts.root;
     this.#template = compileTemplate(opts.template);
-    this.#opts = opts;
+    if (opts.dicomdir && this.#template.components.length > MAX_FILE_ID_COMPONENTS) {
+      throw new AppError('CONFIG_INVALID', { detail: `template ${opts.template} has ${this.#template.components.length} levels; a DICOMDIR File ID allows ${MAX_FILE_ID_COMPONENTS}` });
+    }
+    this.#opts = opts.dicomdir ? { ...opts, fileId: true } : opts;
   }
 
   /** The relative path an instance would get (before collision suffixes). */
@@ -67,9 +77,17 @@ export class DiskExporter {
   async #place(tmp: string, target: string, rel: string, sop: string, bytes: Uint8Array): Promise<ExportResult> {
     const max = this.#opts.maxSuffix ?? 10_000;
     const ext = extname(target);
+    const fileId = this.#opts.dicomdir === true;
+    // File IDs: the suffix replaces the end of the 8-character name ("00000012" -> "000000_1").
+    const suffixed = (p: string, n: number) => {
+      if (!fileId) return `${p.slice(0, p.length - ext.length)}_${n}${ext}`;
+      const cut = p.lastIndexOf('/') + 1;
+      const s = `_${n}`;
+      return p.slice(0, cut) + p.slice(cut).slice(0, Math.max(1, FILE_ID_CHARS - s.length)) + s;
+    };
     for (let n = 0; n <= max; n++) {
-      const candidate = n === 0 ? target : `${target.slice(0, target.length - ext.length)}_${n}${ext}`;
-      const relCandidate = n === 0 ? rel : `${rel.slice(0, rel.length - ext.length)}_${n}${ext}`;
+      const relCandidate = n === 0 ? rel : suffixed(rel, n);
+      const candidate = n === 0 ? target : join(this.#root, ...relCandidate.split('/'));
       // link() fails with EEXIST instead of overwriting: two exporters racing for one path cannot
       // both win, and the loser then looks at what the winner wrote.
       if (await linkNew(tmp, candidate)) {

@@ -4,7 +4,15 @@
 export interface SanitizeOptions {
   /** Bytes of UTF-8 per component; 255 is the common filesystem limit, less leaves room for suffixes. */
   readonly maxComponentBytes?: number;
+  /**
+   * DICOM media File ID components (PS3.10 8.2, PS3.12 ISO 9660 level 1 subset): 1-8 characters
+   * of A-Z 0-9 _ and no extension, so a DICOMDIR can reference the file by its real path.
+   */
+  readonly fileId?: boolean;
 }
+
+export const FILE_ID_CHARS = 8;
+export const isFileIdComponent = (c: string): boolean => /^[A-Z0-9_]{1,8}$/.test(c);
 
 // NTFS/FAT reserve these with any extension ("CON.dcm" opens the console on Windows).
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
@@ -15,6 +23,7 @@ const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
 export const DEFAULT_COMPONENT_BYTES = 120;
 
 export function sanitizeComponent(raw: string, opts: SanitizeOptions = {}): string {
+  if (opts.fileId) return fileIdComponent(raw);
   const max = opts.maxComponentBytes ?? DEFAULT_COMPONENT_BYTES;
   // NFC: macOS stores decomposed names; composing first keeps one spelling per name.
   let s = raw.normalize('NFC').replace(FORBIDDEN, '_');
@@ -38,4 +47,17 @@ export function truncateUtf8(s: string, max: number): string {
     out += cp;
   }
   return out + ext;
+}
+
+/**
+ * A File ID component: accents dropped (NFKD), upper case, anything else outside A-Z 0-9 _ becomes
+ * "_", a ".dcm" extension is left out (File IDs have none), at most 8 characters. Device names are
+ * still avoided ("CON" -> "_CON"): a DICOM CD may well be read on Windows.
+ */
+function fileIdComponent(raw: string): string {
+  let s = raw.replace(/\.dcm$/i, '').normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  s = s.slice(0, FILE_ID_CHARS);
+  if (s === '') s = '_';
+  if (RESERVED.test(s)) s = `_${s}`.slice(0, FILE_ID_CHARS);
+  return s;
 }

@@ -14,6 +14,8 @@ export interface ClaimOptions {
 export interface ListOptions {
   readonly states?: readonly JobState[];
   readonly types?: readonly string[];
+  /** Jobs of this study (per-study lock key). */
+  readonly studyKey?: string;
   readonly limit?: number;
   /** Jobs with id after this one (ids are zero-padded and sort by creation). */
   readonly after?: string;

@@ -64,7 +64,9 @@ export class JobRunner {
   start(): void {
     if (this.#loops.length > 0) return;
     this.#stopping = new AbortController();
-    for (let i = 0; i < this.#concurrency; i++) this.#loops.push(this.#loop(`${this.#workerId}`));
+    // One lock owner per loop: the (id, locked_by) fence must also hold between loops of one
+    // process (a loop whose lease expired while a sibling re-claimed the job must not complete it).
+    for (let i = 0; i < this.#concurrency; i++) this.#loops.push(this.#loop(`${this.#workerId}#${i}`));
   }
 
   /** Stops claiming; running steps finish, and their jobs go back to Pending at the next step. */

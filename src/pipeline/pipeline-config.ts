@@ -109,13 +109,43 @@ export function compilePipelines(raw: unknown, known: { projects?: readonly stri
   return out;
 }
 
-/** The first pipeline whose intake matches; undefined: the default behaviour (plain archive). */
-export function selectPipeline(pipelines: readonly Pipeline[], ctx: FilterContext): Pipeline | undefined {
+/**
+ * The first pipeline whose intake matches; undefined: the default behaviour (plain archive).
+ * `project`: the de-identification project the instance went through (gateway intakes). A pipeline
+ * with a deid stage only takes instances de-identified with its project, so its routes can never
+ * forward an identified object from a plain intake.
+ */
+export function selectPipeline(pipelines: readonly Pipeline[], ctx: FilterContext & { readonly project?: string }): Pipeline | undefined {
   return pipelines.find((p) => {
     const i = p.intake;
+    const deid = deidProject(p);
+    if (deid !== undefined && deid !== ctx.project) return false;
     if (i.calledAe !== undefined && i.calledAe !== ctx.calledAe) return false;
     if (i.callingAe !== undefined && i.callingAe !== ctx.callingAe) return false;
     if (i.sources !== undefined && !i.sources.includes(ctx.source as IntakeSource)) return false;
     return true;
   });
+}
+
+export function deidProject(p: Pipeline): string | undefined {
+  const d = p.stages.find((s) => s.kind === 'deid');
+  return d?.kind === 'deid' ? d.project : undefined;
+}
+
+/** HTTP intakes a pipeline can bind to: the project's STOW route and upload route. */
+export type HttpIntake = 'stow' | 'upload';
+
+/**
+ * A pipeline with filter/deid stages and no called AE binds HTTP intakes instead: with
+ * `intake.sources: [stow]` and `deid: {project: X}`, `POST /projects/X/dicom-web/studies`; with
+ * `[upload]`, `POST /projects/X/instances`. True when the pipeline is such a binding.
+ */
+export function bindsHttpIntakes(p: Pipeline): boolean {
+  const src = p.intake.sources;
+  return p.intake.calledAe === undefined && src !== undefined && src.length > 0 && src.every((s) => s === 'stow' || s === 'upload');
+}
+
+/** The first pipeline bound to that HTTP intake of that project, if any (as selectPipeline would pick). */
+export function httpIntakePipeline(pipelines: readonly Pipeline[], intake: HttpIntake, project: string): Pipeline | undefined {
+  return pipelines.find((p) => bindsHttpIntakes(p) && p.intake.sources!.includes(intake) && deidProject(p) === project);
 }

@@ -18,6 +18,11 @@ export interface Destination {
   send(item: string, signal: AbortSignal): Promise<void>;
   /** Connectivity check for `routes test` (C-ECHO, HTTP probe, folder writable). */
   test?(): Promise<void>;
+  /**
+   * After the last item of a job (a whole study or series) was delivered, e.g. a folder's
+   * DICOMDIR. A throw retries the job's last step (its item is sent again: sends are idempotent).
+   */
+  afterJob?(items: readonly string[]): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -26,6 +31,11 @@ export interface RouteItemPayload {
   readonly items: readonly string[];
   /** Why it was queued: 'instance', 'stable-series', 'stable-study', 'manual'. */
   readonly trigger?: string;
+  /**
+   * The occurrence this job belongs to with its sibling jobs (one per destination), e.g.
+   * `StableStudy:<study>:v2`: the study is done when every job of the occurrence succeeded.
+   */
+  readonly occurrence?: string;
 }
 
 export interface DestinationOptions {
@@ -39,6 +49,9 @@ export const DEFAULT_ROUTE_ATTEMPTS = 40;
 export const DEFAULT_ROUTE_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 1_000, maxMs: 300_000, jitter: 0.2 });
 
 export const routeJobType = (destination: string): string => `route:${destination}`;
+
+/** Route destination name under which a known DICOM peer (`dicom.peers`) is queued: manual sends. */
+export const peerDestination = (aet: string): string => `peer:${aet}`;
 
 export class RouteQueues {
   readonly #repo: JobRepo;
@@ -59,7 +72,9 @@ export class RouteQueues {
           const item = p.items[ctx.step];
           if (item !== undefined) await d.send(item, ctx.signal);
           const sent = ctx.step + 1;
-          return sent >= p.items.length ? done({ sent: p.items.length }) : next(undefined, sent / p.items.length);
+          if (sent < p.items.length) return next(undefined, sent / p.items.length);
+          await d.afterJob?.(p.items);
+          return done({ sent: p.items.length });
         },
       };
       const runner = new JobRunner(repo, [handler], {
@@ -82,7 +97,7 @@ export class RouteQueues {
    * Queues items for a destination. `dedupeKey` makes a trigger idempotent (e.g. the stable-study
    * event version); `studyKey` keeps the send from overlapping other jobs of the study.
    */
-  async enqueue(destination: string, items: readonly string[], opts: { trigger?: string; dedupeKey?: string; studyKey?: string; priority?: number } = {}): Promise<JobRecord> {
+  async enqueue(destination: string, items: readonly string[], opts: { trigger?: string; occurrence?: string; dedupeKey?: string; studyKey?: string; priority?: number } = {}): Promise<JobRecord> {
     const d = this.#get(destination);
     const job = await this.#repo.enqueue({ ...this.spec(destination, items, opts), dedupeKey: opts.dedupeKey ?? null }, Date.now());
     d.runner.wake();
@@ -90,9 +105,9 @@ export class RouteQueues {
   }
 
   /** The job `enqueue` would create, for callers that enqueue themselves (the stable-study dispatcher). */
-  spec(destination: string, items: readonly string[], opts: { trigger?: string; studyKey?: string; priority?: number } = {}): EnqueueSpec {
+  spec(destination: string, items: readonly string[], opts: { trigger?: string; occurrence?: string; studyKey?: string; priority?: number } = {}): EnqueueSpec {
     const d = this.#get(destination);
-    const payload: RouteItemPayload = { destination, items, ...(opts.trigger ? { trigger: opts.trigger } : {}) };
+    const payload: RouteItemPayload = { destination, items, ...(opts.trigger ? { trigger: opts.trigger } : {}), ...(opts.occurrence ? { occurrence: opts.occurrence } : {}) };
     return {
       type: routeJobType(destination),
       payload,

@@ -261,6 +261,7 @@ export class SqlJobRepo implements JobRepo {
     if (opts.types && opts.types.length > 0) {
       where.push(`type IN (${opts.types.map((s) => (params.push(s), `$${params.length}`)).join(', ')})`);
     }
+    if (opts.studyKey !== undefined) where.push(`study_key = $${params.push(opts.studyKey)}`);
     const after = opts.after === undefined ? undefined : parseJobId(opts.after);
     if (after !== undefined) where.push(`id > $${params.push(after)}`);
     const limit = Math.min(Math.max(1, opts.limit ?? 100), 10_000);

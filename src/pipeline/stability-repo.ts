@@ -95,15 +95,27 @@ export class StabilityRepo {
     return rows.length > 0;
   }
 
-  /** Announces every row quiet since `quietBefore` (series first, then studies); returns the new events. */
-  async fireDue(quietBefore: number, now: number): Promise<StableEvent[]> {
+  /**
+   * Announces every row quiet since `quietBefore` (series first, then studies); returns the new events.
+   * `downtime` (the tracker's previous life ended at `aliveAt`, this one began at `startedAt`): time
+   * nobody was watching is not quiet time. A row last touched before `aliveAt` is due once it has been
+   * quiet for the period *excluding* the outage; one touched during the outage counts from `startedAt`.
+   * Rows marked complete (last_update 0) are due at once either way.
+   */
+  async fireDue(quietBefore: number, now: number, downtime?: { aliveAt: number; startedAt: number }): Promise<StableEvent[]> {
     const skipLocked = this.#db.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const aliveAt = downtime?.aliveAt ?? now;
+    const startedAt = downtime?.startedAt ?? aliveAt;
+    const gap = Math.max(0, startedAt - aliveAt);
     return this.#db.tx(async (q) => {
       const due = await q.query<{ level: string; resource_key: string; study_key: string; version: number | string }>(
         `SELECT level, resource_key, study_key, version FROM ${this.#state}
-         WHERE generation > fired_generation AND last_update <= $1
+         WHERE generation > fired_generation AND (
+           last_update <= 0
+           OR (last_update <= $1 AND last_update <= $2)
+           ${startedAt <= quietBefore ? 'OR (last_update > $1 AND last_update <= $3)' : ''})
          ORDER BY CASE level WHEN 'series' THEN 0 ELSE 1 END, last_update LIMIT 500 ${skipLocked}`,
-        [quietBefore],
+        startedAt <= quietBefore ? [aliveAt, quietBefore - gap, quietBefore] : [aliveAt, quietBefore - gap],
       );
       const out: StableEvent[] = [];
       for (const d of due) {

@@ -26,6 +26,8 @@ export type EventToJob = (e: StableEvent) => Spec | readonly Spec[] | undefined 
 
 export const DEFAULT_QUIET_MS = 60_000;
 const DISPATCH_CURSOR = 'stable-jobs';
+/** Time (ms) of the last tick, so the next start-up knows how long nobody was watching. */
+const ALIVE_CURSOR = 'stable-tracker-alive';
 
 export class StableStudyTracker {
   readonly #repo: StabilityRepo;
@@ -37,6 +39,9 @@ export class StableStudyTracker {
   readonly #onEvents: (events: readonly StableEvent[]) => void;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
+  /** Set at the first tick: the outage before it (null: none known). */
+  #previousLife: { aliveAt: number; startedAt: number } | null | undefined;
+  readonly #bornAt: number;
   /** Called after jobs were enqueued (JobRunner.wake). */
   onEnqueued: () => void = () => undefined;
 
@@ -48,6 +53,7 @@ export class StableStudyTracker {
     this.#tickMs = opts.tickMs ?? 1_000;
     this.#now = opts.now ?? Date.now;
     this.#onEvents = opts.onEvents ?? (() => undefined);
+    this.#bornAt = this.#now();
   }
 
   /** Records a new instance; call after the instance is durably stored. */
@@ -67,12 +73,32 @@ export class StableStudyTracker {
     // Serialised: an explicit complete() and the timer must not dispatch the same batch twice.
     const run = this.#ticking.then(async () => {
       const now = this.#now();
-      const events = await this.#repo.fireDue(now - this.#quietMs, now);
+      const downtime = await this.#downtime();
+      const events = await this.#repo.fireDue(now - this.#quietMs, now, downtime);
+      // Written after the announcement: a crash in between only makes the next start-up more patient.
+      await this.#repo.setCursor(ALIVE_CURSOR, now);
       if (events.length > 0) this.#onEvents(events);
       await this.#dispatch();
     });
     this.#ticking = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The outage before this tracker: from the last tick any tracker recorded on this database to
+   * this tracker's creation. While dicomgate is down, senders cannot deliver (their associations are
+   * refused and they retry later), so counting the outage as quiet would announce studies that are
+   * still arriving: a premature version 1 and then a version 2, the "fires several times" of timer
+   * based stable-study detection. (It was also the flaky PostgreSQL restart test: a restart slower
+   * than the quiet period announced every study before its sender resumed.)
+   */
+  async #downtime(): Promise<{ aliveAt: number; startedAt: number } | undefined> {
+    if (this.#previousLife === undefined) {
+      const aliveAt = await this.#repo.cursor(ALIVE_CURSOR);
+      // 0: no tracker ever ticked on this database; nothing to discount.
+      this.#previousLife = aliveAt > 0 && aliveAt < this.#bornAt ? { aliveAt, startedAt: this.#bornAt } : null;
+    }
+    return this.#previousLife ?? undefined;
   }
 
   async #dispatch(): Promise<void> {

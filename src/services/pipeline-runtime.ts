@@ -18,6 +18,8 @@ import { StabilityRepo, type StableEvent } from '../pipeline/stability-repo.ts';
 import { StableStudyTracker } from '../pipeline/stable-study-tracker.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { InstanceSource, StoredNotice } from './ingest.ts';
+import { PipelineNotifications, type NotificationOptions, type StudyContext } from './pipeline-notifications.ts';
+import type { JobRecord } from '../pipeline/job.ts';
 
 export interface PipelineRuntimeOptions {
   readonly db: SqlDb;
@@ -31,6 +33,8 @@ export interface PipelineRuntimeOptions {
   readonly tickMs?: number;
   /** Stable events as they fire (/changes); must not throw. */
   readonly onStableEvents?: (events: readonly StableEvent[]) => void;
+  /** Study-done / job-failed notifications (webhook, e-mail); none when absent. */
+  readonly notifications?: NotificationOptions;
 }
 
 type RouteStage = Extract<PipelineStage, { kind: 'route' }>;
@@ -52,10 +56,13 @@ export class PipelineRuntime {
   readonly stability: StabilityRepo;
   readonly tracker: StableStudyTracker;
   readonly routes: RouteQueues;
+  readonly notifications: PipelineNotifications;
   readonly #index: ArchiveIndex;
   readonly #pipelines: ReadonlyMap<string, Pipeline>;
   readonly #all: readonly Pipeline[];
   readonly #log: Logger;
+  /** Notification look-ups started from job events; stop() waits for them before closing the database. */
+  readonly #pending = new Set<Promise<void>>();
 
   private constructor(o: PipelineRuntimeOptions) {
     this.#index = o.index;
@@ -71,6 +78,7 @@ export class PipelineRuntime {
         name: d.name,
         send: (item: string, signal: AbortSignal) => d.send(item, signal),
         test: () => d.test?.() ?? Promise.resolve(),
+        afterJob: (items: readonly string[]) => d.afterJob?.(items) ?? Promise.resolve(),
         close: () => d.close?.() ?? Promise.resolve(),
         options: destOpts,
       })),
@@ -82,6 +90,13 @@ export class PipelineRuntime {
       { jobs: this.jobs, toJob: (e) => this.#jobsFor(e) },
     );
     this.tracker.onEnqueued = () => this.routes.wake();
+    this.notifications = new PipelineNotifications(
+      this.jobs,
+      o.index,
+      (studyKey) => this.#studyContext(studyKey),
+      o.notifications ?? { notifiers: [], maxAttempts: 1, backoff: o.jobs.backoff, leaseMs: o.jobs.leaseMs },
+      o.log.child({ component: 'notify' }),
+    );
   }
 
   /** Creates the pipeline tables if needed; start() begins the work. */
@@ -93,6 +108,7 @@ export class PipelineRuntime {
 
   start(): void {
     this.routes.start();
+    this.notifications.start();
     this.tracker.start();
     // Announce what became due while we were down, and dispatch events a crash left undispatched.
     void this.tracker.tick().catch((err: unknown) => this.#log.error('stable-study tick failed', { err }));
@@ -101,6 +117,8 @@ export class PipelineRuntime {
   async stop(): Promise<void> {
     await this.tracker.stop();
     await this.routes.stop();
+    await Promise.allSettled([...this.#pending]);
+    await this.notifications.stop();
     await this.jobs.close(); // closes the database (the stability repo shares it)
   }
 
@@ -109,6 +127,7 @@ export class PipelineRuntime {
     return selectPipeline(this.#all, {
       ...(source.calledAe !== undefined ? { calledAe: source.calledAe } : {}),
       ...(source.remoteAe !== undefined ? { callingAe: source.remoteAe } : {}),
+      ...(source.project !== undefined ? { project: source.project } : {}),
       source: SOURCE_OF[source.transport],
     });
   }
@@ -130,6 +149,21 @@ export class PipelineRuntime {
     }
   }
 
+  /**
+   * POST /studies/{id}/send (manual trigger): one route job per destination for every instance of
+   * the study now, through the durable queues (retries, dead letters, study lock). The jobs share an
+   * occurrence, so "study done" is notified once all of them delivered.
+   */
+  async send(studyId: string, destinations: readonly string[]): Promise<JobRecord[]> {
+    for (const d of destinations) if (!this.routes.has(d)) throw new AppError('ROUTE_DESTINATION_UNKNOWN', { detail: `no destination ${d}` });
+    const items = (await this.#index.listInstances('study', studyId)).map((i) => i.id);
+    if (items.length === 0) throw new AppError('INDEX_NOT_FOUND', { detail: `study ${studyId}` });
+    const occurrence = `Manual:${studyId}:${Date.now()}`;
+    const jobs: JobRecord[] = [];
+    for (const d of new Set(destinations)) jobs.push(await this.routes.enqueue(d, items, { trigger: 'manual', occurrence, studyKey: studyId }));
+    return jobs;
+  }
+
   /** POST /studies/{id}/complete: announce now. False when nothing is waiting for the quiet period. */
   complete(studyId: string): Promise<boolean> {
     return this.tracker.complete(studyId);
@@ -141,16 +175,37 @@ export class PipelineRuntime {
     for (const tag of await this.stability.tags(e.studyKey)) {
       for (const r of routesOf(this.#pipelines.get(tag))) if (r.trigger === trigger && this.routes.has(r.destination)) destinations.add(r.destination);
     }
-    if (destinations.size === 0) return [];
+    const occurrence = `${e.type}:${e.resourceKey}:v${e.version}`;
+    if (destinations.size === 0) {
+      // Stable in a pipeline that routes nothing for it: stored is done (the dedupe key keeps a
+      // re-dispatch after a crash from notifying twice).
+      if (e.type === 'StableStudy' && (await this.stability.tags(e.studyKey)).length > 0) await this.notifications.studyStable(e.studyKey, occurrence);
+      return [];
+    }
     const level = e.type === 'StableStudy' ? 'study' : 'series';
     const items = (await this.#index.listInstances(level, e.resourceKey)).map((i) => i.id);
     if (items.length === 0) return [];
-    return [...destinations].map((d) => this.routes.spec(d, items, { trigger, studyKey: e.studyKey }));
+    return [...destinations].map((d) => this.routes.spec(d, items, { trigger, occurrence, studyKey: e.studyKey }));
+  }
+
+  async #studyContext(studyKey: string): Promise<StudyContext> {
+    const pipelines = (await this.stability.tags(studyKey)).filter((t) => this.#pipelines.has(t));
+    const deids = pipelines.map((n) => this.#pipelines.get(n)!.stages.find((s) => s.kind === 'deid'));
+    const projects = [...new Set(deids.flatMap((d) => (d?.kind === 'deid' ? [d.project] : [])))];
+    return { pipelines, projects, deidentified: pipelines.length > 0 && deids.every((d) => d !== undefined) };
   }
 
   #onJobEvent(e: JobEvent): void {
-    if (e.kind === 'failed') this.#log.warn('route job failed (dead letter)', { jobId: e.jobId, type: e.type, code: e.error.code });
-    else if (e.kind === 'retrying') this.#log.info('route job will retry', { jobId: e.jobId, type: e.type, code: e.error.code, afterMs: e.afterMs });
+    const track = (p: Promise<void>) => {
+      const t = p.catch((err: unknown) => this.#log.error('cannot queue notification', { jobId: 'jobId' in e ? e.jobId : undefined, err }));
+      this.#pending.add(t);
+      void t.finally(() => this.#pending.delete(t));
+    };
+    if (e.kind === 'failed') {
+      this.#log.warn('route job failed (dead letter)', { jobId: e.jobId, type: e.type, code: e.error.code });
+      track(this.notifications.routeJobFailed(e.jobId));
+    } else if (e.kind === 'retrying') this.#log.info('route job will retry', { jobId: e.jobId, type: e.type, code: e.error.code, afterMs: e.afterMs });
+    else if (e.kind === 'succeeded') track(this.notifications.routeJobSucceeded(e.jobId));
   }
 }
 

@@ -71,3 +71,29 @@ it('studies complete marks a waiting study due at once', async () => {
   assert.deepEqual(fired.map((e) => e.type), ['StableSeries', 'StableStudy']);
   await db2.close();
 });
+
+it('studies send queues the archived study for a configured destination (manual trigger)', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { openArchive } = await import('../../src/services/archive.ts');
+  const archive = await openArchive(data, { duplicates: 'keep-first', indexKind: 'sqlite' });
+  const r0 = await archive.ingest.ingest(readFileSync(new URL('../fixtures/dicom/CT_small.dcm', import.meta.url)), { transport: 'import' });
+  await archive.close();
+  assert.ok(r0.status === 'stored' || r0.status === 'duplicate');
+  const study = (r0 as { ids: { study: string } }).ids.study;
+  const cfg = join(data, 'send.json');
+  writeFileSync(cfg, JSON.stringify({ destinations: { DISK: { kind: 'folder', root: join(data, 'out') } }, dicom: { peers: [{ aet: 'PEER2', host: '127.0.0.1', port: 11112 }] } }));
+  const r = await cli('studies', 'send', study, 'DISK', 'peer:PEER2', '--config', cfg);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /1 instance\(s\) queued for DISK as job \d+/);
+  assert.match(r.out, /queued for peer:PEER2/);
+  const repo = new SqlJobRepo(new SqliteSqlDb(join(data, 'index.sqlite')));
+  const jobs = await repo.list({ types: ['route:DISK', 'route:peer:PEER2'] });
+  await repo.close();
+  assert.deepEqual(jobs.map((j) => [j.type, j.studyKey, (j.payload as { trigger: string }).trigger]), [
+    ['route:DISK', study, 'manual'],
+    ['route:peer:PEER2', study, 'manual'],
+  ]);
+  assert.equal((await cli('studies', 'send', study, 'NOPE', '--config', cfg)).code, 1);
+  assert.equal((await cli('studies', 'send', '00000000-00000000-00000000-00000000-00000000', 'DISK', '--config', cfg)).code, 1);
+  assert.equal((await cli('studies', 'send', study)).code, 2);
+});

@@ -50,7 +50,10 @@ describe('pipelines config', () => {
   it('compiles the issue example and selects by intake', () => {
     const ps = compilePipelines(raw, { projects: ['X'], destinations: ['PACS_Y'] });
     assert.deepEqual(ps[0]!.stages.map((s) => s.kind), ['filter', 'deid', 'store', 'route']);
-    assert.equal(selectPipeline(ps, { calledAe: 'RESEARCH_IN' })?.name, 'research');
+    assert.equal(selectPipeline(ps, { calledAe: 'RESEARCH_IN', project: 'X' })?.name, 'research');
+    // A deid pipeline only takes what was de-identified with its project (the gateway sets it).
+    assert.equal(selectPipeline(ps, { calledAe: 'RESEARCH_IN' })?.name, 'everything');
+    assert.equal(selectPipeline(ps, { calledAe: 'RESEARCH_IN', project: 'other' })?.name, 'everything');
     assert.equal(selectPipeline(ps, { calledAe: 'OTHER' })?.name, 'everything');
   });
 
