@@ -19,12 +19,18 @@ export class ProgressLine {
   ) {}
 
   update(c: ProgressCounts): void {
+    this.draw(c.done, { stored: c.stored, duplicate: c.duplicate, rejected: c.rejected });
+  }
+
+  /** The same line with other counters (send: sent / warning / failed); `total` adds "n/total". */
+  draw(done: number, counts: Readonly<Record<string, number>>, total?: number): void {
     if (!this.enabled) return;
     const now = performance.now();
     if (now - this.lastDraw < 100) return;
     this.lastDraw = now;
-    const rate = c.done / Math.max((now - this.started) / 1000, 1e-3);
-    let line = `${c.done} files  ${rate.toFixed(0)} files/s  stored ${c.stored}  duplicate ${c.duplicate}  rejected ${c.rejected}`;
+    const rate = done / Math.max((now - this.started) / 1000, 1e-3);
+    const parts = Object.entries(counts).map(([k, v]) => `  ${k} ${v}`).join('');
+    let line = `${total === undefined ? done : `${done}/${total}`} files  ${rate.toFixed(0)} files/s${parts}`;
     // Some terminals report 0 columns; only trust a plausible width.
     const width = (this.stream.columns ?? 0) >= 20 ? this.stream.columns! : 200;
     if (line.length > width - 1) line = line.slice(0, width - 1);
