@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AuthService } from '../../src/auth/auth-service.ts';
 import { openSqliteAuth } from '../../src/auth/open-sqlite-auth.ts';
 import { ROLES } from '../../src/auth/roles.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig, type ResolvedConfig } from '../../src/config/schema.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { startServer } from '../../src/main.ts';
 import type { IngestService } from '../../src/services/ingest.ts';
@@ -16,6 +16,8 @@ export const PASSWORD = 'a long enough password';
 
 export interface E2eServer {
   url: string;
+  /** The DICOM listener's port (for storescu into an intake). */
+  dicomPort: number;
   ingest: IngestService;
   /** Stores every file under these paths (recursively); returns how many were stored. */
   importFiles(...paths: string[]): Promise<number>;
@@ -28,7 +30,8 @@ function walk(p: string, out: string[]): string[] {
   return out;
 }
 
-export async function startE2eServer(opts: { auth?: boolean } = {}): Promise<E2eServer> {
+/** `configure` adjusts the configuration before start (destinations, pipelines, jobs…). */
+export async function startE2eServer(opts: { auth?: boolean; configure?: (c: ResolvedConfig) => ResolvedConfig } = {}): Promise<E2eServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dicomgate-e2e-'));
   const enabled = opts.auth ?? true;
   if (enabled) {
@@ -38,7 +41,7 @@ export async function startE2eServer(opts: { auth?: boolean } = {}): Promise<E2e
     db.close();
   }
   const base = defaultConfig();
-  const config = {
+  const plain: ResolvedConfig = {
     ...base,
     dataDir,
     host: '127.0.0.1',
@@ -48,6 +51,7 @@ export async function startE2eServer(opts: { auth?: boolean } = {}): Promise<E2e
     auth: { ...base.auth, enabled },
     log: { level: 'silent' as const },
   };
+  const config = opts.configure ? opts.configure(plain) : plain;
   let running;
   try {
     running = await startServer(config, silentLogger);
@@ -59,6 +63,7 @@ export async function startE2eServer(opts: { auth?: boolean } = {}): Promise<E2e
   const ingest = server.archive.ingest;
   return {
     url: `http://127.0.0.1:${server.httpPort}`,
+    dicomPort: server.dicomPort,
     ingest,
     async importFiles(...paths) {
       let stored = 0;

@@ -12,6 +12,7 @@ import { loginPage } from './pages/login.ts';
 import { statusPage } from './pages/status.ts';
 import { studyPage } from './pages/study.ts';
 import { uploadPage } from './pages/upload.ts';
+import { usersPage } from './pages/users.ts';
 import { viewerPage } from './pages/viewer.ts';
 import { BASE, currentPath, interceptLinks, navigate, render, route, setOutlet } from './router.ts';
 import { currentUser, hasRole, READERS, setUser } from './session.ts';
@@ -28,6 +29,9 @@ function navItems(): [string, string][] {
   if (currentUser()?.roles.includes('broker') || currentUser()?.via === 'dev') items.push(['broker', 'Honest broker']);
   if (hasRole(...READERS)) items.push(['status', 'System']);
   if (hasRole('admin')) items.push(['audit', 'Audit log']);
+  // Admins manage everyone; other password users their own API tokens.
+  if (hasRole('admin')) items.push(['users', 'Users']);
+  else if (currentUser()?.via === 'session') items.push(['users', 'API tokens']);
   return items;
 }
 
@@ -88,6 +92,7 @@ route('audit', auditPage);
 route('status', statusPage);
 route('projects', projectsPage);
 route('broker', brokerPage);
+route('users', usersPage);
 
 setOutlet(frame);
 setUnauthorizedHandler(() => {

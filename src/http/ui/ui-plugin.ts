@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../core/log.ts';
 import { bundleUi, type UiAsset } from './ui-bundle.ts';
+import { DEFAULT_OHIF_DIR, ohifInstalled, ohifPlugin } from './ohif-plugin.ts';
 
 export interface UiPluginOptions {
   logger: Logger;
@@ -14,13 +15,18 @@ export interface UiPluginOptions {
   minify?: boolean;
   /** Show "Sign in with <label>" linking to GET /auth/oidc/login (when config.auth.oidc is set). */
   oidcLogin?: { label: string };
+  /** The unpacked OHIF viewer served under /ohif/ (default vendor/ohif; null: no /ohif/ routes). */
+  ohifDir?: string | null;
 }
 
 /** The shell with the server-side settings the UI reads at start (meta tags, no inline script: CSP). */
-export function shellWithSettings(html: Buffer, opts: Pick<UiPluginOptions, 'oidcLogin'>): Buffer {
-  if (opts.oidcLogin === undefined) return html;
-  const label = opts.oidcLogin.label.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return Buffer.from(html.toString('utf8').replace('</head>', `<meta name="dicomgate-oidc-login" content="${label}">\n</head>`));
+export function shellWithSettings(html: Buffer, opts: Pick<UiPluginOptions, 'oidcLogin'> & { ohif?: boolean }): Buffer {
+  const metas: string[] = [];
+  if (opts.oidcLogin !== undefined) metas.push(`<meta name="dicomgate-oidc-login" content="${opts.oidcLogin.label.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}">`);
+  // The study page offers "Open in OHIF" only when the viewer is installed.
+  if (opts.ohif === true) metas.push('<meta name="dicomgate-ohif" content="/ohif/">');
+  if (metas.length === 0) return html;
+  return Buffer.from(html.toString('utf8').replace('</head>', `${metas.join('\n')}\n</head>`));
 }
 
 export const UI_PREFIX = '/ui';
@@ -40,11 +46,14 @@ const CSP = [
 ].join('; ');
 
 export const uiPlugin: FastifyPluginAsync<UiPluginOptions> = async (app, opts) => {
+  const ohifDir = opts.ohifDir === undefined ? DEFAULT_OHIF_DIR : opts.ohifDir;
+  const ohif = ohifDir !== null && ohifInstalled(ohifDir);
+  if (ohifDir !== null) await app.register(ohifPlugin, { dir: ohifDir });
   let bundle: Promise<Map<string, UiAsset>> | undefined;
   const assets = () => {
     bundle ??= bundleUi(opts.webRoot, opts.minify === undefined ? {} : { minify: opts.minify }).then((files) => {
       const shell = files.get('index.html')!;
-      files.set('index.html', { ...shell, body: shellWithSettings(shell.body, opts) });
+      files.set('index.html', { ...shell, body: shellWithSettings(shell.body, { ...opts, ohif }) });
       return files;
     }).catch((err: unknown) => {
       opts.logger.error('web UI bundle failed', { err });

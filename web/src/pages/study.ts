@@ -10,6 +10,7 @@ import { sliceFromJson } from '../viewer/geometry.ts';
 import { decodeFrame, fetchFrames, instanceMetadata, seriesInstances } from '../viewer/loader.ts';
 import { autoWindow, renderWindow } from '../viewer/pixels.ts';
 import { isImageSeries, type OrthancSeries } from './viewer.ts';
+import { sendPanel } from './send-panel.ts';
 
 interface OrthancStudyFull {
   ID: string;
@@ -68,6 +69,16 @@ function serverThumbnail(studyUid: string, s: OrthancSeries): HTMLElement {
   return img;
 }
 
+/**
+ * "Open in OHIF" when the server serves it (it says so in a <meta> of the shell). OHIF takes the
+ * StudyInstanceUID in its URL: on the research side that UID is the pseudonymised one.
+ */
+export function ohifLink(studyUid: string | undefined): HTMLElement | null {
+  const base = document.querySelector<HTMLMetaElement>('meta[name="dicomgate-ohif"]')?.content;
+  if (base === undefined || studyUid === undefined) return null;
+  return h('a', { class: 'button', href: `${base}viewer?StudyInstanceUIDs=${encodeURIComponent(studyUid)}`, 'data-testid': 'open-ohif' }, 'Open in OHIF');
+}
+
 export const studyPage: Page = async (main, params) => {
   let study: OrthancStudyFull;
   let series: OrthancSeries[];
@@ -96,6 +107,7 @@ export const studyPage: Page = async (main, params) => {
     'div',
     { class: 'buttons' },
     h('a', { class: 'button primary', href: `${BASE}viewer/${study.ID}` }, 'Open in viewer'),
+    ohifLink(studyUid),
     h('a', { class: 'button', href: `/studies/${study.ID}/archive`, download: `${study.ID}.zip` }, 'Download ZIP'),
     hasRole('admin') ? h('button', { type: 'button', class: 'danger', onclick: () => void remove() }, 'Delete study…') : null,
   );
@@ -105,6 +117,7 @@ export const studyPage: Page = async (main, params) => {
     h('h1', {}, m.StudyDescription || 'Study'),
     h('dl', { class: 'facts card' }, facts.filter(([, v]) => v).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v!)])),
     actions,
+    sendPanel(study.ID, { destinations: hasRole('uploader') }),
     status,
     h('h2', {}, `Series (${series.length})`),
     h(
