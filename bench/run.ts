@@ -8,6 +8,7 @@ import { dimseBench } from './dimse.ts';
 import { foundationBench } from './foundation.ts';
 import { deidBench } from './deid.ts';
 import { httpBench } from './http.ts';
+import { pipelineBench } from './pipeline.ts';
 
 interface BenchOptions {
   slices: number;
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<Record<string, unknow
   deid: deidBench,
   dimse: dimseBench,
   http: httpBench,
+  pipeline: pipelineBench,
 };
 
 const { values, positionals } = parseArgs({
@@ -34,11 +36,11 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--slices N] [--small N] [--repeat N] [--servers dicomgate,storescp,orthanc]
+  console.log(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--slices N] [--small N] [--repeat N] [--servers dicomgate,gateway,storescp,orthanc]
   --slices   CT slices (default 1000)
   --small    dimse: small instances to push (default 30000; 0 skips)
   --repeat   runs per measurement, median reported (default 1)
-  --servers  dimse: which servers to push into (default all)`);
+  --servers  dimse: which servers to push into (default all; gateway = dicomgate de-identifying with project basic)`);
   process.exit(0);
 }
 const names = positionals.length ? positionals : Object.keys(BENCHES);

@@ -5,7 +5,7 @@ import type { ResolvedConfig } from './config/schema.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { VERSION } from './core/version.ts';
 import { resolveProject, type Project } from './deid/project.ts';
-import { authenticateWith } from './dimse-server/user-identity.ts';
+import { authenticateWith, readScopeWith } from './dimse-server/user-identity.ts';
 import type { OidcSettings } from './http/auth/oidc-routes.ts';
 import { ingestIntake } from './dimse-server/c-store-intake.ts';
 import { gatewayIntake } from './dimse-server/gateway-intake.ts';
@@ -20,6 +20,8 @@ import { LoginRateLimiter } from './auth/login-rate-limiter.ts';
 import { AppError } from './core/errors.ts';
 import { buildHttpServer } from './http/server.ts';
 import { JobRegistry } from './http/rest/jobs.ts';
+import type { ModalityDeps, ModalityPeer } from './http/rest/modalities.ts';
+import type { RouteDestinationInfo } from './http/pipeline/route-status-routes.ts';
 import { INDEX_FILE, openArchive, type Archive } from './services/archive.ts';
 import { join } from 'node:path';
 import type { DestinationConfig } from './config/schema.ts';
@@ -28,9 +30,12 @@ import { DicomPeerDestination } from './export/dicom-peer-destination.ts';
 import { DiskDestination, type ItemLoader } from './export/disk-destination.ts';
 import { StowDestination } from './export/stow-destination.ts';
 import { openPipelineDb } from './pipeline/open-pipeline-db.ts';
-import { compilePipelines, type Pipeline } from './pipeline/pipeline-config.ts';
+import { bindsHttpIntakes, compilePipelines, httpIntakePipeline, type HttpIntake, type Pipeline } from './pipeline/pipeline-config.ts';
 import type { Destination } from './pipeline/route-queue.ts';
 import { archiveItemLoader, PipelineRuntime } from './services/pipeline-runtime.ts';
+import { buildNotifiers } from './notify/build-notifiers.ts';
+import { peerDestination } from './pipeline/route-queue.ts';
+import { stableChangeRecorder } from './services/stable-changes.ts';
 
 export interface RunningServer {
   dicomPort: number;
@@ -75,11 +80,14 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       ...(pg ? { postgres: pg } : {}),
     });
     if (!auth.readiness.ok) throw new AppError('AUTH_NOT_READY', { detail: auth.readiness.message });
+    // Runs with or without pipelines: Orthanc clients expect StableStudy in /changes after StableAge.
+    const stableChanges = stableChangeRecorder(archive.index, logger.child({ component: 'changes' }));
     runtime = await PipelineRuntime.open({
+      onStableEvents: stableChanges.onEvents,
       db: openPipelineDb(pg ? { kind: 'postgres', ...pg } : { kind: 'sqlite', path: join(config.dataDir, INDEX_FILE) }),
       index: archive.index,
       pipelines,
-      destinations: buildDestinations(config.destinations, config.dicom.aet, archiveItemLoader(archive.index, archive.blobs)),
+      destinations: buildDestinations(config.destinations, config.dicom.aet, archiveItemLoader(archive.index, archive.blobs), config.dicom.peers),
       stableAgeMs: config.stableAgeSeconds * 1000,
       jobs: {
         concurrency: config.jobs.concurrency,
@@ -88,6 +96,13 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
         backoff: { baseMs: config.jobs.backoffInitialSeconds * 1000, maxMs: config.jobs.backoffMaxSeconds * 1000, jitter: 0.2 },
       },
       log: logger.child({ component: 'pipeline' }),
+      notifications: {
+        notifiers: buildNotifiers(config.notifications),
+        events: config.notifications.events,
+        maxAttempts: config.notifications.maxAttempts,
+        backoff: { baseMs: config.jobs.backoffInitialSeconds * 1000, maxMs: config.jobs.backoffMaxSeconds * 1000, jitter: 0.2 },
+        leaseMs: config.jobs.leaseSeconds * 1000,
+      },
     });
     runtime.start();
     const pipelineRuntime = runtime;
@@ -124,7 +139,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
         index: archive.index,
         blobs: archive.blobs,
         log: dimseLog,
-        ...(auth.service ? { authenticate: authenticateWith(auth.service) } : {}),
+        ...(auth.service ? { authenticate: authenticateWith(auth.service), readScope: readScopeWith(auth.service, config.auth.archiveProject) } : {}),
         intake: gatewayIntake({
           gateway,
           projectFor: (calledAe) => gatewayTargets.get(calledAe),
@@ -133,15 +148,26 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
         }),
       },
       // User identity on DIMSE is checked when a peer sends one; requiring it of every peer would shut
-      // out the many modalities and TPSs that cannot send one, so the calling-AE allow-list guards those.
-      { ...config.dicom, host: config.host, intakeAets: [...new Set([...gatewayTargets.keys(), ...pipelineAets(pipelines)])].filter((a) => a !== config.dicom.aet) },
+      // out the many modalities and TPSs that cannot send one, so with authentication on those must be
+      // known by calling AE title instead (dicom.peers, dicom.allowedCallingAets; docs/security.md).
+      {
+        ...config.dicom,
+        host: config.host,
+        // Authentication on: peers without a user identity must be known by their calling AE title.
+        ...(auth.service && config.dicom.unauthenticatedPeers === 'known'
+          ? { anonymousCallingAets: [...config.dicom.allowedCallingAets, ...config.dicom.peers.map((p) => p.aet)] }
+          : {}),
+        intakeAets: [...new Set([...gatewayTargets.keys(), ...pipelineAets(pipelines)])].filter((a) => a !== config.dicom.aet) },
     );
     let httpPort = 0;
     const dicomPort = dimse.port;
-    const projectByName = (name: string): GatewayProject | undefined => {
+    const projectByName = (name: string, intake?: HttpIntake): GatewayProject | undefined => {
       try {
         const project = projectNamed(name);
-        return { project, pseudonymizer: pseudonymizerFor(project) };
+        // A pipeline bound to this project's STOW or upload route adds its filter stages.
+        const bound = intake ? httpIntakePipeline(pipelines, intake, name) : undefined;
+        const filters = bound ? stageFilters(bound) : [];
+        return { project, pseudonymizer: pseudonymizerFor(project), ...(filters.length > 0 ? { filters } : {}) };
       } catch {
         return undefined;
       }
@@ -158,12 +184,14 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
           service: auth.service,
           audit: auth.audit,
           limiter: new LoginRateLimiter({ maxFailures: config.auth.loginMaxFailures, windowSeconds: config.auth.loginWindowSeconds }),
+          archiveProject: config.auth.archiveProject,
           ...(oidc ? { oidc } : {}),
         },
         rest: {
           archive,
           system: () => ({ aet: config.dicom.aet, dicomPort, httpPort, version: VERSION }),
           uploadLimitBytes,
+          modalities: modalitiesOf(config),
           anonymize: { projects: config.projects, defaultProject: config.http.defaultAnonymizeProject, pseudonymizerFor },
           pipeline: {
             repo: pipelineRuntime.jobs,
@@ -171,8 +199,11 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
             wake: () => pipelineRuntime.routes.wake(),
             completeStudy: (id) => pipelineRuntime.complete(id),
           },
+          studySend: { send: (id, destinations) => pipelineRuntime.send(id, destinations) },
+          routes: { destinations: destinationInfos(config), queues: pipelineRuntime.routes, getJob: (id) => pipelineRuntime.jobs.get(id) },
+          gatewayUpload: { gateway, projectFor: (name) => projectByName(name, 'upload'), uploadLimitBytes },
         },
-        gateway: { gateway, projectFor: projectByName },
+        gateway: { gateway, projectFor: (name) => projectByName(name, 'stow') },
         broker: { keys: keyStore, quarantine, gateway, projectFor: projectByName, archive: { index: archive.index } },
         projects: { projects: config.projects, archive: { index: archive.index, blobs: archive.blobs }, keys: keyStore },
       },
@@ -193,6 +224,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
         await http.close();
         await running.close();
         await pipelineRuntime.stop();
+        await stableChanges.idle();
         await keyStore.close();
         await authRuntime.close();
         await archive.close();
@@ -209,6 +241,20 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
 }
 
 /**
+ * Orthanc's /modalities and /peers: DICOM peers (named by AE title) and route destinations of kind
+ * "dicom" (by name; a peer of the same name wins), and DICOMweb destinations as HTTP peers.
+ */
+function modalitiesOf(config: ResolvedConfig): ModalityDeps {
+  const peers: ModalityPeer[] = config.dicom.peers.map((p) => ({ name: p.aet, aet: p.aet, host: p.host, port: p.port }));
+  const httpPeers: string[] = [];
+  for (const [name, d] of Object.entries(config.destinations)) {
+    if (d.kind === 'dicom' && !peers.some((p) => p.name === name)) peers.push({ name, aet: d.aet, host: d.host, port: d.port });
+    if (d.kind === 'dicomweb') httpPeers.push(name);
+  }
+  return { peers, localAet: config.dicom.aet, httpPeers };
+}
+
+/**
  * Called AE -> de-identification project, from `intakes` and from pipelines whose intake names a
  * called AE and that have a deid stage. A pipeline cannot de-identify an intake it does not bind to a
  * called AE (yet): refused here rather than archiving identified objects.
@@ -220,8 +266,18 @@ function pipelineIntakeProjects(pipelines: readonly Pipeline[], intakes: Resolve
     const deid = p.stages.find((s) => s.kind === 'deid');
     const filters = p.stages.some((s) => s.kind === 'filter');
     const ae = p.intake.calledAe;
+    if ((deid || filters) && bindsHttpIntakes(p)) {
+      // Bound to the project's STOW / upload routes (POST /projects/{project}/...): checked here, bound by httpIntakePipeline.
+      if (!deid) problems.push(`pipelines.${p.name}: filter stages on STOW/upload intakes run before de-identification: add a deid stage`);
+      else {
+        for (const src of p.intake.sources as HttpIntake[]) {
+          if (httpIntakePipeline(pipelines, src, deid.project) !== p) problems.push(`pipelines.${p.name}: another pipeline already binds the ${src} intake of project ${deid.project}`);
+        }
+      }
+      continue;
+    }
     if ((deid || filters) && (ae === undefined || p.intake.sources?.some((s) => s !== 'dimse') || p.intake.sources?.length === 0)) {
-      problems.push(`pipelines.${p.name}: deid and filter stages apply to DIMSE intakes: set intake.calledAe (and no other sources)`);
+      problems.push(`pipelines.${p.name}: deid and filter stages apply to DIMSE intakes (set intake.calledAe, and no other sources) or to STOW/upload intakes (intake.sources: [stow] and/or [upload], no calledAe)`);
       continue;
     }
     if (filters && !deid && !out.has(ae!)) problems.push(`pipelines.${p.name}: filter stages apply on de-identifying intakes: add a deid stage`);
@@ -236,7 +292,10 @@ function pipelineIntakeProjects(pipelines: readonly Pipeline[], intakes: Resolve
 
 /** Filter stages of the pipeline bound to a called AE (the first, as selectPipeline picks). */
 function filtersFor(pipelines: readonly Pipeline[], aet: string): GatewayFilter[] {
-  const p = pipelines.find((x) => x.intake.calledAe === aet);
+  return stageFilters(pipelines.find((x) => x.intake.calledAe === aet));
+}
+
+function stageFilters(p: Pipeline | undefined): GatewayFilter[] {
   return (p?.stages ?? []).flatMap((s) => (s.kind === 'filter' ? [{ expression: s.expression, predicate: s.predicate, onMismatch: s.onMismatch }] : []));
 }
 
@@ -244,10 +303,39 @@ function pipelineAets(pipelines: readonly Pipeline[]): string[] {
   return pipelines.flatMap((p) => (p.intake.calledAe !== undefined ? [p.intake.calledAe] : []));
 }
 
-function buildDestinations(cfg: Readonly<Record<string, DestinationConfig>>, ourAe: string, load: ItemLoader): Destination[] {
+/** What GET /routes shows of each destination buildDestinations makes: the same names, no secrets. */
+function destinationInfos(config: ResolvedConfig): RouteDestinationInfo[] {
+  const dicom = (aet: string, host: string, port: number) => `${aet}@${host}:${port}`;
+  const fromPeers = config.dicom.peers.map((p): RouteDestinationInfo => ({ name: peerDestination(p.aet), kind: 'dicom', target: dicom(p.aet, p.host, p.port), source: 'dicom.peers' }));
+  const configured = Object.entries(config.destinations).map(([name, d]): RouteDestinationInfo => {
+    if (d.kind === 'dicom') return { name, kind: 'dicom', target: dicom(d.aet, d.host, d.port), source: 'destinations' };
+    if (d.kind === 'folder') return { name, kind: 'folder', target: d.root, source: 'destinations' };
+    return { name, kind: 'dicomweb', target: urlWithoutCredentials(d.url), source: 'destinations' };
+  });
+  return [...fromPeers, ...configured];
+}
+
+/** A URL as safe to show: no user:password@, query or fragment (where tokens hide). */
+function urlWithoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** Route destinations from the config (also used by `dicomgate routes` to test them). */
+export function buildDestinations(cfg: Readonly<Record<string, DestinationConfig>>, ourAe: string, load: ItemLoader, peers: ResolvedConfig['dicom']['peers'] = []): Destination[] {
+  // Known DICOM peers are destinations too (`peer:<AET>`), for POST /studies/{id}/send.
+  const fromPeers = peers.map((p) => new DicomPeerDestination(peerDestination(p.aet), { aeTitle: p.aet, host: p.host, port: p.port, callingAe: ourAe }, load));
+  return [...fromPeers, ...buildConfiguredDestinations(cfg, ourAe, load)];
+}
+
+function buildConfiguredDestinations(cfg: Readonly<Record<string, DestinationConfig>>, ourAe: string, load: ItemLoader): Destination[] {
   return Object.entries(cfg).map(([name, d]) => {
     if (d.kind === 'dicom') return new DicomPeerDestination(name, { aeTitle: d.aet, host: d.host, port: d.port, callingAe: ourAe }, load);
-    if (d.kind === 'folder') return new DiskDestination(name, { root: d.root, template: d.template }, load);
+    if (d.kind === 'folder') return new DiskDestination(name, { root: d.root, template: d.template, ...(d.dicomdir ? { dicomdir: true } : {}) }, load);
     const auth = d.auth === undefined ? undefined : d.auth.kind === 'basic' ? { kind: 'basic' as const, user: d.auth.username, password: d.auth.secret } : { kind: 'bearer' as const, token: d.auth.secret };
     return new StowDestination(name, { url: d.url, ...(auth ? { auth } : {}) }, load);
   });
