@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mediaTypeParams, multipartStream, readMultipart, type PartHeaders } from '../../src/http/dicomweb/multipart.ts';
+import { mediaTypeParams, multipartLength, multipartStream, readMultipart, type PartHeaders } from '../../src/http/dicomweb/multipart.ts';
 
 async function collect(body: Buffer, boundary: string, chunkSize: number): Promise<{ headers: PartHeaders; data: Buffer }[]> {
   const parts: { headers: PartHeaders; data: Buffer }[] = [];
@@ -48,4 +48,26 @@ test('preamble, transport padding and a missing closing boundary', async () => {
 
 test('media type parameters, quoted', () => {
   assert.deepEqual(mediaTypeParams('Multipart/Related; type="application/dicom"; boundary="a;b"'), { type: 'multipart/related', params: { type: 'application/dicom', boundary: 'a;b' } });
+});
+
+test('multipartLength is the exact byte length of multipartStream (sent as Content-Length by WADO-RS)', async () => {
+  const boundary = 'b-123';
+  for (const sizes of [[], [0], [5], [1000, 3, 70_000]]) {
+    const parts = sizes.map((n, i) => {
+      const body = randomBytes(n);
+      return { contentType: 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1', contentLength: n, location: `http://x/instances/${i}`, body: () => body };
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of multipartStream(boundary, parts)) chunks.push(c as Buffer);
+    const all = Buffer.concat(chunks);
+    assert.equal(multipartLength(boundary, parts), all.length, `sizes ${sizes.join(',')}`);
+    // The same body reads back part for part.
+    const seen: number[] = [];
+    await readMultipart([all], boundary, async () => {
+      let n = 0;
+      return { write: async (c) => void (n += c.length), end: async () => void seen.push(n) };
+    });
+    assert.deepEqual(seen, sizes);
+  }
+  assert.equal(multipartLength(boundary, [{ contentType: 'x', body: () => Buffer.alloc(0) }]), undefined, 'unknown part length: no total');
 });

@@ -9,7 +9,7 @@ import { toDicomJson } from '../../dicom/json.ts';
 import { acceptDicom, acceptsDicomJson } from './accept.ts';
 import { framesOf, parseFrameList } from './frames.ts';
 import { baseUrl, DICOM_JSON, READ, type DicomwebDeps } from './dicomweb-deps.ts';
-import { mediaTypeParams, multipartStream, newBoundary, splitOutsideQuotes, type OutPart } from './multipart.ts';
+import { mediaTypeParams, multipartLength, multipartStream, newBoundary, splitOutsideQuotes, type OutPart } from './multipart.ts';
 import { resolveInstances, type InstanceRef } from './resolve-instances.ts';
 
 type Params = { study: string; series?: string; instance?: string };
@@ -87,6 +87,9 @@ export const wadoRoutes: FastifyPluginAsync<DicomwebDeps> = async (app, deps) =>
       body,
     });
     reply.header('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
+    // Every part's size is in the index: a Content-Length instead of chunked framing.
+    const length = multipartLength(boundary, refs.map((r) => part(r, () => Buffer.alloc(0))));
+    if (length !== undefined) reply.header('Content-Length', length);
     return reply.send(multipartStream(boundary, readAhead(refs, part)));
   }
 
