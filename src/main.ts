@@ -153,10 +153,12 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       {
         ...config.dicom,
         host: config.host,
-        // Authentication on: peers without a user identity must be known by their calling AE title.
+        // Authentication on: peers without a user identity must be known by their calling AE title
+        // (an intake's own allow-list counts as knowing them).
         ...(auth.service && config.dicom.unauthenticatedPeers === 'known'
-          ? { anonymousCallingAets: [...config.dicom.allowedCallingAets, ...config.dicom.peers.map((p) => p.aet)] }
+          ? { anonymousCallingAets: [...config.dicom.allowedCallingAets, ...config.dicom.peers.map((p) => p.aet), ...config.intakes.flatMap((i) => i.allowedCallingAets ?? [])] }
           : {}),
+        intakeCallingAets: new Map(config.intakes.filter((i) => (i.allowedCallingAets ?? []).length > 0).map((i) => [i.aet, i.allowedCallingAets!])),
         intakeAets: [...new Set([...gatewayTargets.keys(), ...pipelineAets(pipelines)])].filter((a) => a !== config.dicom.aet) },
     );
     let httpPort = 0;

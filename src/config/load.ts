@@ -152,7 +152,11 @@ function validateValues(c: ResolvedConfig, problems: string[]): void {
     if (seen.has(it.aet)) problems.push(`"${where}.aet" ${JSON.stringify(it.aet)} is already used by dicom.aet or another intake`);
     seen.add(it.aet);
     if (typeof it.project !== 'string' || it.project === '') problems.push(`"${where}.project" must name a project (basic, longitudinal, or one under "projects")`);
-    for (const k of Object.keys(it)) if (!['aet', 'project'].includes(k)) problems.push(`unknown key "${where}.${k}"`);
+    if (it.allowedCallingAets !== undefined) {
+      if (!Array.isArray(it.allowedCallingAets)) problems.push(`"${where}.allowedCallingAets" must be a list of AE titles`);
+      else it.allowedCallingAets.forEach((a, j) => checkAet(a, `${where}.allowedCallingAets[${j}]`, problems));
+    }
+    for (const k of Object.keys(it)) if (!['aet', 'project', 'allowedCallingAets'].includes(k)) problems.push(`unknown key "${where}.${k}"`);
   });
   if ((c.http.tlsCertFile === null) !== (c.http.tlsKeyFile === null)) problems.push('"http.tlsCertFile" and "http.tlsKeyFile" go together: set both for HTTPS, or neither');
   if (!(c.http.uploadLimitMiB > 0)) problems.push('"http.uploadLimitMiB" must be a positive number');

@@ -41,6 +41,8 @@ export interface IntakeConfig {
   aet: string;
   /** De-identification project applied to everything arriving there (e.g. basic, longitudinal). */
   project: string;
+  /** Calling AE titles allowed to send to this intake; absent or empty: as for dicom.aet. */
+  allowedCallingAets?: string[];
 }
 
 export interface HttpConfig {

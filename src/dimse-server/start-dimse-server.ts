@@ -53,6 +53,8 @@ export interface DimseServerConfig {
    * (allow-listed and known peers). Absent: no such check (`--dev`, or `dicom.unauthenticatedPeers: any`).
    */
   readonly anonymousCallingAets?: readonly string[];
+  /** Per intake (called AE): the calling AE titles allowed to associate with it; others are rejected. */
+  readonly intakeCallingAets?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface DimseServer {
@@ -77,6 +79,12 @@ export async function startDimseServer(services: DimseServices, cfg: DimseServer
     async onAssociate(info): Promise<AssociateVerdict> {
       if (allowed.length > 0 && !allowed.includes(info.callingAe)) {
         log.warn('association rejected: calling AE not allowed', { callingAe: info.callingAe, remote: info.remoteAddress });
+        return { accept: false, reason: 'calling-ae-not-recognized' };
+      }
+      // An intake's own allow-list (e.g. only the planning system may feed a research project).
+      const intakeAllowed = cfg.intakeCallingAets?.get(info.calledAe);
+      if (intakeAllowed && intakeAllowed.length > 0 && !intakeAllowed.includes(info.callingAe)) {
+        log.warn('association rejected: calling AE not on the intake\'s allow-list', { callingAe: info.callingAe, calledAe: info.calledAe, remote: info.remoteAddress });
         return { accept: false, reason: 'calling-ae-not-recognized' };
       }
       if (info.userIdentity && services.authenticate) {

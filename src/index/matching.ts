@@ -32,6 +32,12 @@ export interface MatchQuery {
   scope?: ProjectScope;
   /** Orthanc /tools/find Labels + LabelsConstraint (default All). */
   labels?: { labels: readonly string[]; constraint: 'All' | 'Any' | 'None' };
+  /**
+   * Orthanc's OrderBy (DicomTag only): indexed main tags of the query level or its ancestors, in
+   * priority order. Absent values (NULL) sort first ascending, last descending, on both backends;
+   * text compares byte by byte. The resource's pk breaks ties, so Limit/offset pages stay stable.
+   */
+  orderBy?: readonly { key: string; direction: 'asc' | 'desc' }[];
 }
 
 export interface QueryMatch {
@@ -194,14 +200,33 @@ export function compileQuery(q: MatchQuery, dialect: Dialect): CompiledQuery {
   let sql = `SELECT ${select.join(', ')} FROM ${from}`;
   if (where.length) sql += ` WHERE ${where.map((w) => w.sql).join(' AND ')}`;
   for (const w of where) ctx.params.push(...w.params);
-  // Insertion order: stable across pages, and what Orthanc returns.
-  sql += ` ORDER BY ${own.alias}.pk`;
+  // Insertion order (what Orthanc returns) unless asked otherwise; pk last keeps pages stable.
+  sql += ` ORDER BY ${orderByClause(q, dialect)}`;
   if (q.limit !== undefined || q.offset) {
     // One extra row tells whether another page exists. SQLite needs a LIMIT before any OFFSET.
     sql += ' LIMIT ? OFFSET ?';
     ctx.params.push(q.limit !== undefined ? q.limit + 1 : Number.MAX_SAFE_INTEGER, q.offset ?? 0);
   }
   return { sql, params: ctx.params, columns, ignoredKeys };
+}
+
+/** The ORDER BY list: the requested columns, then the pk in the last key's direction. */
+function orderByClause(q: MatchQuery, dialect: Dialect): string {
+  const own = TABLES[q.level];
+  const parts: string[] = [];
+  let last: 'ASC' | 'DESC' = 'ASC';
+  for (const o of q.orderBy ?? []) {
+    const m = resolveKey(o.key);
+    const name = String(o.key).slice(0, 40);
+    if (!m || isDerived(m)) throw new AppError('QUERY_INVALID', { detail: `OrderBy ${name}: not an indexed main tag; sort on one of the level's or its parents' main tags (e.g. StudyDate, PatientName)` });
+    if (levelIndex(m.level) > levelIndex(q.level)) throw new AppError('QUERY_INVALID', { detail: `OrderBy ${m.keyword}: a ${m.level} attribute cannot order ${q.level} results; use an attribute of the ${q.level} level or its parents` });
+    if (o.direction !== 'asc' && o.direction !== 'desc') throw new AppError('QUERY_INVALID', { detail: `OrderBy ${m.keyword}: Direction must be ASC or DESC` });
+    last = o.direction === 'asc' ? 'ASC' : 'DESC';
+    // SQLite's default NULL placement (first ascending, last descending), spelled out for PostgreSQL.
+    parts.push(`${dialect.byteOrder(`${TABLES[m.level].alias}.${m.column}`)} ${last} NULLS ${last === 'ASC' ? 'FIRST' : 'LAST'}`);
+  }
+  parts.push(`${own.alias}.pk ${last}`);
+  return parts.join(', ');
 }
 
 function tagKey(tag: number): string {

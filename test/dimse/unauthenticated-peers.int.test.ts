@@ -17,7 +17,7 @@ import { runDcmtk } from '../helpers/dcmtk.ts';
 const PASSWORD = 'correct horse battery staple';
 const CT = fileURLToPath(new URL('../fixtures/dicom/CT_small.dcm', import.meta.url));
 
-async function withServer(opts: { auth: boolean; unauthenticatedPeers?: 'known' | 'any' }, fn: (port: number) => Promise<void>): Promise<void> {
+async function withServer(opts: { auth: boolean; unauthenticatedPeers?: 'known' | 'any'; intakes?: ResolvedConfig['intakes'] }, fn: (port: number) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dg-anon-peers-'));
   try {
     if (opts.auth) {
@@ -39,6 +39,7 @@ async function withServer(opts: { auth: boolean; unauthenticatedPeers?: 'known' 
         unauthenticatedPeers: opts.unauthenticatedPeers ?? 'known',
       },
       http: { ...base.http, port: 0 },
+      intakes: opts.intakes ?? [],
       auth: { ...base.auth, enabled: opts.auth },
       log: { level: 'silent' as const },
     };
@@ -53,8 +54,8 @@ async function withServer(opts: { auth: boolean; unauthenticatedPeers?: 'known' 
   }
 }
 
-const echo = (port: number, callingAe: string) =>
-  runDcmtk('echoscu', ['-aet', callingAe, '-aec', 'DICOMGATE', '127.0.0.1', String(port)], { timeoutMs: 20_000 });
+const echo = (port: number, callingAe: string, calledAe = 'DICOMGATE') =>
+  runDcmtk('echoscu', ['-aet', callingAe, '-aec', calledAe, '127.0.0.1', String(port)], { timeoutMs: 20_000 });
 /** A C-STORE with a username/password user identity (of DCMTK's SCUs only storescu sends one). */
 const storeAs = (port: number, callingAe: string, password: string) =>
   runDcmtk('storescu', ['-aet', callingAe, '-aec', 'DICOMGATE', '--user', 'scu', '--password', password, '127.0.0.1', String(port), CT], { timeoutMs: 20_000 });
@@ -84,5 +85,24 @@ test('--dev (auth off): any calling AE gets in', async () => {
   await withServer({ auth: false }, async (port) => {
     const stranger = await echo(port, 'STRANGER');
     assert.equal(stranger.code, 0, stranger.stderr);
+  });
+});
+
+test('an intake with its own calling-AE allow-list rejects other peers, even in --dev; the main AE is not affected', async () => {
+  await withServer({ auth: false, intakes: [{ aet: 'RESEARCH_IN', project: 'basic', allowedCallingAets: ['TPS1'] }] }, async (port) => {
+    const tps = await echo(port, 'TPS1', 'RESEARCH_IN');
+    assert.equal(tps.code, 0, tps.stderr);
+    const other = await echo(port, 'SCANNER', 'RESEARCH_IN');
+    assert.notEqual(other.code, 0, 'a calling AE not on the intake list must be rejected');
+    assert.match(other.stdout + other.stderr, /Calling AE Title Not Recognized/i);
+    const main = await echo(port, 'SCANNER');
+    assert.equal(main.code, 0, main.stderr);
+  });
+});
+
+test('auth on: an intake allow-list makes its peers known', async () => {
+  await withServer({ auth: true, intakes: [{ aet: 'RESEARCH_IN', project: 'basic', allowedCallingAets: ['TPS1'] }] }, async (port) => {
+    const tps = await echo(port, 'TPS1', 'RESEARCH_IN');
+    assert.equal(tps.code, 0, tps.stderr);
   });
 });

@@ -253,6 +253,27 @@ export function indexContract(name: string, factory: IndexFactory): void {
         assert.equal((await q({ level: 'study', limit: 0 })).matches.length, 0);
       });
 
+      it('orders by indexed tags of the level or its parents, absent values first ascending, pk breaking ties, and pages stay consistent', async () => {
+        const uids = (page: { matches: { tags: Record<string, string | null> }[] }) => page.matches.map((m) => m.tags.StudyInstanceUID);
+        assert.deepEqual(uids(await q({ level: 'study', orderBy: [{ key: 'StudyDate', direction: 'asc' }] })), ['S6', 'S7', 'S5', 'S4', 'S1', 'S3', 'S2']);
+        const desc = uids(await q({ level: 'study', orderBy: [{ key: 'StudyDate', direction: 'desc' }] }));
+        assert.deepEqual(desc, ['S2', 'S3', 'S1', 'S4', 'S5', 'S7', 'S6']);
+        const pages: (string | null)[] = [];
+        for (let offset = 0; offset < 7; offset += 2) pages.push(...uids(await q({ level: 'study', orderBy: [{ key: '00080020', direction: 'desc' }], limit: 2, offset })));
+        assert.deepEqual(pages, desc, 'pages of a sorted query join up to the whole list');
+        // Parent attribute first, own attribute second; text compares byte by byte (upper case before lower).
+        assert.deepEqual(
+          uids(await q({ level: 'study', orderBy: [{ key: 'PatientName', direction: 'asc' }, { key: 'StudyDate', direction: 'desc' }] })),
+          ['S6', 'S7', 'S3', 'S2', 'S1', 'S5', 'S4'],
+        );
+        assert.deepEqual(ids(await q({ level: 'study', keys: { PatientID: 'P1' }, orderBy: [{ key: 'StudyDate', direction: 'desc' }], limit: 1 }), 'StudyInstanceUID'), ['S2'], 'with criteria');
+        const series = await q({ level: 'series', orderBy: [{ key: 'Modality', direction: 'asc' }, { key: 'SeriesInstanceUID', direction: 'asc' }] });
+        assert.deepEqual(series.matches.map((m) => m.tags.Modality), ['CT', 'CT', 'MR', 'MR', 'OT', 'OT', 'PT', 'RTSTRUCT']);
+        for (const bad of [{ key: 'Modality' }, { key: 'ModalitiesInStudy' }, { key: 'NoSuchTag' }, { key: '00181030' }]) {
+          await assert.rejects(q({ level: 'study', orderBy: [{ key: bad.key, direction: 'asc' }] }), (e) => isAppError(e, 'QUERY_INVALID'), bad.key);
+        }
+      });
+
       it('computes related-counts on request and reports keys it cannot apply', async () => {
         const r = await q({ level: 'study', keys: { StudyInstanceUID: 'S2', '00081030': 'x*', Unknown: 'y' }, returnKeys: ['NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances'] });
         assert.deepEqual(r.ignoredKeys.sort(), ['Unknown']);

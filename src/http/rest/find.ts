@@ -1,5 +1,6 @@
 // POST /tools/find (Orthanc's "find" over the index): { Level, Query, Expand, Limit, Since,
-// RequestedTags, CaseSensitive }. Matching goes through the shared engine (src/index/matching.ts).
+// RequestedTags, CaseSensitive, Labels, OrderBy }. OrderBy (Orthanc 1.12.5) sorts on indexed main tags
+// of the level or its parents (Type DicomTag only; Metadata is refused). Matching goes through the shared engine (src/index/matching.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import type { Level } from '../../index/archive-index.ts';
@@ -21,6 +22,19 @@ interface FindBody {
   CaseSensitive?: boolean;
   Labels?: string[];
   LabelsConstraint?: 'All' | 'Any' | 'None';
+  OrderBy?: { Type: string; Key: string; Direction: string }[];
+}
+
+/** Orthanc's OrderBy entries → the index's; only DicomTag sorting (the index has no metadata columns). */
+function orderBy(entries: NonNullable<FindBody['OrderBy']>): { key: string; direction: 'asc' | 'desc' }[] {
+  return entries.map((e) => {
+    if (e.Type !== 'DicomTag') {
+      throw new AppError('QUERY_INVALID', { detail: `OrderBy Type "${String(e.Type).slice(0, 20)}" is not supported: use "Type": "DicomTag" with an indexed main tag` });
+    }
+    const d = e.Direction.toUpperCase();
+    if (d !== 'ASC' && d !== 'DESC') throw new AppError('QUERY_INVALID', { detail: `OrderBy ${String(e.Key).slice(0, 40)}: Direction must be "ASC" or "DESC"` });
+    return { key: e.Key, direction: d === 'ASC' ? 'asc' : 'desc' };
+  });
 }
 
 const schema = {
@@ -37,6 +51,15 @@ const schema = {
       CaseSensitive: { type: 'boolean' },
       Labels: { type: 'array', items: { type: 'string' } },
       LabelsConstraint: { type: 'string', enum: ['All', 'Any', 'None'] },
+      OrderBy: {
+        type: 'array',
+        maxItems: 8,
+        items: {
+          type: 'object',
+          required: ['Type', 'Key', 'Direction'],
+          properties: { Type: { type: 'string' }, Key: { type: 'string' }, Direction: { type: 'string' } },
+        },
+      },
       Full: { type: 'boolean' },
       Short: { type: 'boolean' },
     },
@@ -58,6 +81,7 @@ export const findRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
       ...(b.Since !== undefined ? { offset: b.Since } : {}),
       caseInsensitivePN: b.CaseSensitive === false,
       ...(b.Labels !== undefined && b.Labels.length > 0 ? { labels: { labels: b.Labels.map(checkLabel), constraint: b.LabelsConstraint ?? 'All' } } : {}),
+      ...(b.OrderBy !== undefined && b.OrderBy.length > 0 ? { orderBy: orderBy(b.OrderBy) } : {}),
     });
     if (page.ignoredKeys.length > 0) {
       // Orthanc would read the files to apply these; we refuse rather than return a superset.

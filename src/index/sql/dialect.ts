@@ -9,6 +9,8 @@ export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   /** Case-sensitive wildcard match of `expr` against `pattern`: SQL text with one `?`, and its parameter. */
   wildcard(expr: string, pattern: readonly PatternToken[]): { sql: string; param: string };
+  /** `expr` compared byte by byte in ORDER BY (SQLite's BINARY; PostgreSQL's database collation would differ). */
+  byteOrder(expr: string): string;
 }
 
 /**
@@ -23,6 +25,8 @@ export const sqliteDialect: Dialect = {
       .join('');
     return { sql: `${expr} GLOB ?`, param };
   },
+  // BINARY is the default collation: the bare column keeps its index usable for the sort.
+  byteOrder: (expr) => expr,
 };
 
 /** PostgreSQL's LIKE is case-sensitive; % _ and the escape character itself are escaped. */
@@ -34,4 +38,5 @@ export const postgresDialect: Dialect = {
       .join('');
     return { sql: `${expr} LIKE ? ESCAPE '\\'`, param };
   },
+  byteOrder: (expr) => `${expr} COLLATE "C"`,
 };
