@@ -21,7 +21,7 @@
 // re-indexes the blobs it finds unreferenced (IngestService.recoverUnindexed). A folder leaves the
 // journal once no writer in it is waiting for its index row and the index has synced (trimJournal).
 // Streamed writes change folder every 128 keys, so the journal costs one small sync per 128.
-import { constants, createReadStream as fsCreateReadStream } from 'node:fs';
+import { close as fsClose, constants, createReadStream as fsCreateReadStream, fstat as fsFstat, open as fsOpen, read as fsRead } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -397,7 +397,7 @@ export class FsBlobStore implements BlobStore {
   async get(key: string): Promise<Buffer> {
     const p = this.pathFor(key);
     try {
-      return await readFile(p);
+      return await readWhole(p);
     } catch (e) {
       throw storeError(e, key);
     }
@@ -705,4 +705,32 @@ function storeError(e: unknown, key: string): AppError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new AppError('STORE_NOT_FOUND', { detail: `blob ${key}`, cause: e });
   return new AppError('STORE_UNAVAILABLE', { detail: `blob ${key}: ${code ?? 'error'}`, cause: e });
+}
+
+/**
+ * A whole file in one buffer: open, fstat, read to the size, close, with the callback API. WADO-RS
+ * reads every blob this way; `fs/promises` readFile took 1.4-1.6x the CPU for 1000 x 525 KB files
+ * (its promise per step and a second read past 512 KiB).
+ */
+function readWhole(path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fsOpen(path, 'r', (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const fail = (e: unknown) => fsClose(fd, () => reject(e));
+      fsFstat(fd, (statErr, st) => {
+        if (statErr) return fail(statErr);
+        const buf = Buffer.allocUnsafe(st.size);
+        const step = (off: number): void => {
+          if (off >= buf.length) return fsClose(fd, (e) => (e ? reject(e) : resolve(buf)));
+          fsRead(fd, buf, off, buf.length - off, off, (readErr, n) => {
+            if (readErr) return fail(readErr);
+            // EOF before the size fstat gave: the file shrank (it never should); hand back what is there.
+            if (n === 0) return fsClose(fd, () => resolve(buf.subarray(0, off)));
+            step(off + n);
+          });
+        };
+        step(0);
+      });
+    });
+  });
 }

@@ -25,6 +25,15 @@ function contract(name: string, make: () => Promise<BlobStore>) {
       assert.notEqual(await store.put(Buffer.from('hello world')), key, 'keys are random, not content hashes');
     });
 
+    it('get returns empty and multi-megabyte blobs whole, byte for byte', async () => {
+      const empty = await store.put(Buffer.alloc(0));
+      assert.equal((await store.get(empty)).length, 0);
+      const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+      const key = await store.put([big.subarray(0, 1000), big.subarray(1000)]);
+      assert.ok((await store.get(key)).equals(big));
+    });
+
     it('a writer is invisible until commit, and abort leaves nothing', async () => {
       const w = await store.open();
       await w.write(Buffer.from('abc'));
