@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.ts';
 import type { Destination } from '../pipeline/route-queue.ts';
 import { DiskExporter, type DiskExportOptions } from './disk-exporter.ts';
 import { writeFolderDicomdir, type DicomdirResult } from './disk-dicomdir.ts';
+import { makeDirs } from './make-dirs.ts';
 
 /** Reads an item (archive reference) as Part-10 bytes. */
 export type ItemLoader = (item: string) => Promise<Uint8Array>;
@@ -48,7 +49,7 @@ export class DiskDestination implements Destination {
   async test(): Promise<void> {
     const probe = join(this.#root, `.dg-probe-${randomBytes(4).toString('hex')}`);
     try {
-      await fs.mkdir(this.#root, { recursive: true });
+      await makeDirs(this.#root);
       await fs.writeFile(probe, '');
       await fs.rm(probe);
     } catch (e) {

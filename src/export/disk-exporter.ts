@@ -11,6 +11,7 @@ import { PIXEL_DATA, T } from '../dicom/tag.ts';
 import { compileTemplate, renderTemplate, type PathTemplate, type RenderOptions } from './path-template.ts';
 import { MAX_FILE_ID_COMPONENTS } from './disk-dicomdir.ts';
 import { FILE_ID_CHARS } from './sanitize-path.ts';
+import { makeDirs } from './make-dirs.ts';
 
 export interface DiskExportOptions extends RenderOptions {
   /** Export root folder (created if missing). */
@@ -60,7 +61,7 @@ export class DiskExporter {
     const target = join(this.#root, ...rel.split('/'));
     const dir = dirname(target);
     try {
-      await fs.mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       const tmp = join(dir, `.dg-${randomBytes(8).toString('hex')}.tmp`);
       await writeSynced(tmp, bytes);
       try {
