@@ -290,6 +290,9 @@ describe('web UI in Chromium', { skip }, () => {
   test('upload: a DICOM file is stored and then found in the archive', async () => {
     await page.goto(`${server.url}/ui/upload`);
     await page.waitForSelector('.dropzone');
+    // The admin may choose any project or the archive as is; this test stores as is.
+    assert.deepEqual(await page.$$eval('#up-dest option', (os) => os.map((o) => (o as unknown as { value: string }).value)), ['basic', 'longitudinal', '']);
+    await page.selectOption('#up-dest', '');
     const file = join(FIXTURES, 'MR_small_padded.dcm');
     await page.setInputFiles('#pick-files', [file, join(FIXTURES, '..', 'README.md')]);
     await page.waitForSelector('[data-testid=upload-list] li.ok');
@@ -308,6 +311,57 @@ describe('web UI in Chromium', { skip }, () => {
     await page.fill('#q-id', pid);
     await page.click('form.search button[type=submit]');
     await page.waitForSelector('[data-testid=result-count]:has-text("Studies 1–1")');
+  });
+
+  test('upload into a project: stored de-identified (pseudonymous PatientID), found by its pseudonym', async () => {
+    const file = join(FIXTURES, 'MR_small_implicit.dcm');
+    const original = readPart10(readFileSync(file)).dataset;
+    const studies = () => page.evaluate(`fetch('/studies', { credentials: 'same-origin' }).then((r) => r.json())`) as Promise<string[]>;
+    const before = new Set(await studies());
+    await page.goto(`${server.url}/ui/upload`);
+    await page.waitForSelector('.dropzone');
+    await page.selectOption('#up-dest', 'basic');
+    await page.setInputFiles('#pick-files', [file]);
+    await page.waitForSelector('[data-testid=upload-list] li.ok');
+    assert.equal(await page.textContent('[data-testid=upload-list] li.ok .outcome'), 'Stored');
+    await shot(page, '06b-upload-project');
+    const added = (await studies()).filter((id) => !before.has(id));
+    assert.equal(added.length, 1, 'one new study');
+    const tags = (await page.evaluate(`(async () => {
+      const inst = await (await fetch('/studies/${added[0]}/instances', { credentials: 'same-origin' })).json();
+      return (await fetch('/instances/' + inst[0].ID + '/tags?simplify', { credentials: 'same-origin' })).json();
+    })()`)) as Record<string, string>;
+    assert.equal(tags.PatientIdentityRemoved, 'YES');
+    assert.ok(tags.PatientID && tags.PatientID !== original.string(T.PatientID), `pseudonymous PatientID, got ${tags.PatientID}`);
+    assert.notEqual(tags.PatientName, original.string(T.PatientName));
+    assert.notEqual(tags.StudyInstanceUID, original.string(T.StudyInstanceUID));
+    // The archive page finds it under its pseudonym.
+    await page.click('nav a:has-text("Archive")');
+    await page.fill('#q-id', tags.PatientID);
+    await page.click('form.search button[type=submit]');
+    await page.waitForSelector('[data-testid=result-count]:has-text("Studies 1–1")');
+    assert.equal(await page.textContent('[data-testid=studies] tbody tr td:nth-child(2)'), tags.PatientID);
+  });
+
+  test('archive: a column header sorts on the server (OrderBy), both directions', async () => {
+    await page.click('form.search button[type=reset]');
+    await page.waitForSelector('[data-testid=studies] tbody tr');
+    const ids = () => page.$$eval('[data-testid=studies] tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent ?? ''));
+    assert.ok((await ids()).length >= 3, 'several studies to sort');
+    const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    for (const direction of ['ASC', 'DESC']) {
+      const request = page.waitForRequest((r) => r.url().endsWith('/tools/find') && r.method() === 'POST');
+      await page.click('th button[data-sort=id]');
+      const body = JSON.parse((await request).postData() ?? '{}') as { OrderBy?: unknown; Since?: number };
+      assert.deepEqual(body.OrderBy, [{ Type: 'DicomTag', Key: 'PatientID', Direction: direction }]);
+      assert.equal(body.Since, 0);
+      await page.waitForSelector(`th[aria-sort=${direction === 'ASC' ? 'ascending' : 'descending'}] button[data-sort=id]`);
+      await page.waitForSelector('[data-testid=studies] tbody tr');
+      const shown = await ids();
+      const sorted = [...shown].sort(byteOrder);
+      assert.deepEqual(shown, direction === 'ASC' ? sorted : sorted.reverse(), `rows in the server's ${direction} order`);
+    }
+    await shot(page, '02b-archive-sorted');
   });
 
   test('study delete (admin): asks first, cancelling keeps it, confirming removes it', async () => {

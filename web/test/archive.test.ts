@@ -45,16 +45,42 @@ describe('archive search form → /tools/find query', () => {
     expect(m.querySelector('[data-testid=result-count]')!.textContent).toMatch(/^Studies 1–2/);
   });
 
-  it('sorts the shown page by a column header and says when nothing matches', async () => {
-    fakeServer({ 'POST /tools/find': { json: [study('b', 'Doe^Jane', '20240105', 'CT'), study('a', 'Abel^Rick', '20230101', 'MR')] } });
+  it('sorts on the server: a column header re-queries with OrderBy from the first page, and pages keep that order', async () => {
+    const sent = fakeServer({
+      'POST /tools/find': (req) => {
+        const body = req.body as { OrderBy?: { Key: string; Direction: string }[]; Since: number };
+        // The fake answers in the order asked for, like the server: the page shows it as is.
+        const rows = [study('b', 'Doe^Jane', '20240105', 'CT'), study('a', 'Abel^Rick', '20230101', 'MR')];
+        if (body.OrderBy?.[0]?.Key === 'PatientName' && body.OrderBy[0].Direction === 'ASC') rows.reverse();
+        return { json: body.Since > 0 ? rows.slice(0, 1) : [...rows, ...Array.from({ length: 50 }, (_, i) => study(`x${i}`, 'Zed^Z', '20000101', 'OT'))] };
+      },
+    });
     const m = main();
     await archivePage(m, {});
     const table = await until(() => m.querySelector('[data-testid=studies]'), 'table');
-    const byName = [...table.querySelectorAll('th button')].find((b) => b.textContent!.startsWith('Patient name')) as HTMLButtonElement;
+    // The default order (newest first) is asked of the server, not applied to the page.
+    expect((sent[0].body as { OrderBy: unknown }).OrderBy).toEqual([
+      { Type: 'DicomTag', Key: 'StudyDate', Direction: 'DESC' },
+      { Type: 'DicomTag', Key: 'StudyTime', Direction: 'DESC' },
+    ]);
+    (m.querySelector('.pager button:last-child') as HTMLButtonElement).click();
+    await until(() => sent.length === 2, 'next page');
+    expect(sent[1].body).toMatchObject({ Since: 50, OrderBy: [{ Key: 'StudyDate', Direction: 'DESC' }, { Key: 'StudyTime' }] });
+    await until(() => m.querySelector('[data-testid=studies]'), 'second page');
+    const byName = m.querySelector('th button[data-sort=name]') as HTMLButtonElement;
+    expect(table.querySelectorAll('th button[data-sort]').length).toBe(5);
     byName.click();
-    const sorted = m.querySelector('[data-testid=studies]')!;
+    await until(() => sent.length === 3, 'sorted search');
+    expect(sent[2].body).toMatchObject({ Since: 0, Limit: 51, OrderBy: [{ Type: 'DicomTag', Key: 'PatientName', Direction: 'ASC' }] });
+    const sorted = await until(() => m.querySelector('[data-testid=studies]'), 'sorted table');
     expect(cell(sorted, 0, 0)).toBe('Abel, Rick');
     expect(sorted.querySelector('th')!.getAttribute('aria-sort')).toBe('ascending');
+    expect(document.activeElement?.getAttribute('data-sort')).toBe('name');
+    (m.querySelector('th button[data-sort=name]') as HTMLButtonElement).click();
+    await until(() => sent.length === 4, 'reversed');
+    expect(sent[3].body).toMatchObject({ Since: 0, OrderBy: [{ Key: 'PatientName', Direction: 'DESC' }] });
+    const reversed = await until(() => m.querySelector('[data-testid=studies]'), 'reversed table');
+    expect(cell(reversed, 0, 0), 'the page is shown in the server order, not re-sorted').toBe('Doe, Jane');
 
     fakeServer({ 'POST /tools/find': { json: [] } });
     const m2 = main();

@@ -1,5 +1,6 @@
 // Study search: POST /tools/find at study level (criteria travel in the request body, never in a
-// URL), server-side paging with Limit/Since, sorting of the shown page by any column.
+// URL), server-side paging with Limit/Since and server-side sorting (OrderBy) by a column header, so
+// every page follows the same order over the whole archive.
 import { postJson } from '../api.ts';
 import { clear, errorBox, fmtDate, fmtName, h } from '../dom.ts';
 import { BASE, type Page } from '../router.ts';
@@ -16,7 +17,7 @@ export interface OrthancStudy {
 const PAGE_SIZE = 50;
 const MODALITIES = ['', 'CT', 'MR', 'PT', 'RTSTRUCT', 'RTPLAN', 'RTDOSE', 'RTIMAGE', 'REG', 'SR', 'US', 'NM', 'CR', 'DX', 'OT'];
 
-type SortKey = 'name' | 'id' | 'date' | 'description' | 'accession' | 'modalities';
+type SortKey = 'name' | 'id' | 'date' | 'description' | 'accession';
 
 // Kept in memory for the Back button; gone on reload (no browser storage for PHI).
 const state: { criteria: Criteria; offset: number; sort: SortKey; desc: boolean } = {
@@ -26,17 +27,19 @@ const state: { criteria: Criteria; offset: number; sort: SortKey; desc: boolean 
   desc: true,
 };
 
-function sortValue(s: OrthancStudy, k: SortKey): string {
-  const m = s.MainDicomTags;
-  const p = s.PatientMainDicomTags;
-  switch (k) {
-    case 'name': return (p.PatientName ?? '').toLowerCase();
-    case 'id': return p.PatientID ?? '';
-    case 'date': return (m.StudyDate ?? '') + (m.StudyTime ?? '');
-    case 'description': return (m.StudyDescription ?? '').toLowerCase();
-    case 'accession': return m.AccessionNumber ?? '';
-    case 'modalities': return s.RequestedTags?.ModalitiesInStudy ?? '';
-  }
+// Indexed main tags only (the server refuses others); ModalitiesInStudy is computed, so its column
+// does not sort. Names compare as stored (byte order: upper case before lower case).
+const SORT_TAGS: Record<SortKey, string[]> = {
+  name: ['PatientName'],
+  id: ['PatientID'],
+  date: ['StudyDate', 'StudyTime'],
+  description: ['StudyDescription'],
+  accession: ['AccessionNumber'],
+};
+
+/** Orthanc's OrderBy for a column (pure; tested in web/test). */
+export function orderBy(sort: SortKey, desc: boolean): { Type: 'DicomTag'; Key: string; Direction: 'ASC' | 'DESC' }[] {
+  return SORT_TAGS[sort].map((Key) => ({ Type: 'DicomTag', Key, Direction: desc ? 'DESC' : 'ASC' }));
 }
 
 export const archivePage: Page = (main) => {
@@ -61,6 +64,8 @@ export const archivePage: Page = (main) => {
 
   let rows: OrthancStudy[] = [];
   let hasMore = false;
+  // The table is redrawn after a sort; keyboard users keep their place on the header they pressed.
+  let refocus: SortKey | undefined;
 
   function read(): void {
     const f = new FormData(form);
@@ -80,6 +85,7 @@ export const archivePage: Page = (main) => {
         Since: state.offset,
         CaseSensitive: false,
         RequestedTags: ['ModalitiesInStudy'],
+        OrderBy: orderBy(state.sort, state.desc),
       });
       hasMore = found.length > PAGE_SIZE;
       rows = found.slice(0, PAGE_SIZE);
@@ -98,10 +104,14 @@ export const archivePage: Page = (main) => {
       h('button', {
         type: 'button',
         class: 'sort',
+        'data-sort': k,
         onclick: () => {
+          refocus = k;
+          // A new order starts again at the first page: offsets of the old order mean nothing in it.
           state.desc = active ? !state.desc : false;
           state.sort = k;
-          draw();
+          state.offset = 0;
+          void search();
         },
       }, label, active ? (state.desc ? ' ▼' : ' ▲') : ''),
     );
@@ -109,7 +119,6 @@ export const archivePage: Page = (main) => {
 
   function draw(ms?: number): void {
     clear(results);
-    const sorted = [...rows].sort((a, b) => sortValue(a, state.sort).localeCompare(sortValue(b, state.sort)) * (state.desc ? -1 : 1));
     const from = state.offset + 1;
     const to = state.offset + rows.length;
     results.append(
@@ -120,11 +129,11 @@ export const archivePage: Page = (main) => {
       h(
         'table',
         { class: 'grid', 'data-testid': 'studies' },
-        h('thead', {}, h('tr', {}, header('name', 'Patient name'), header('id', 'Patient ID'), header('date', 'Study date'), header('description', 'Description'), header('modalities', 'Modalities'), header('accession', 'Accession'), h('th', { scope: 'col' }, 'Series'))),
+        h('thead', {}, h('tr', {}, header('name', 'Patient name'), header('id', 'Patient ID'), header('date', 'Study date'), header('description', 'Description'), h('th', { scope: 'col' }, 'Modalities'), header('accession', 'Accession'), h('th', { scope: 'col' }, 'Series'))),
         h(
           'tbody',
           {},
-          sorted.map((s) =>
+          rows.map((s) =>
             h(
               'tr',
               {},
@@ -146,6 +155,8 @@ export const archivePage: Page = (main) => {
         h('button', { type: 'button', disabled: !hasMore, onclick: () => ((state.offset += PAGE_SIZE), void search()) }, 'Next →'),
       ),
     );
+    if (refocus !== undefined) (results.querySelector(`[data-sort=${refocus}]`) as HTMLButtonElement | null)?.focus();
+    refocus = undefined;
   }
 
   form.addEventListener('submit', (e) => {

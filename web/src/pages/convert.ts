@@ -1,15 +1,18 @@
 // Convert pictures and volumes (JPEG, PNG, BMP, TIFF, NIfTI) into DICOM and store them: the form
 // sends the files and a metadata object to POST /tools/convert (multipart/form-data; contract in
-// docs/ui.md). Attaching to an existing study means giving its StudyInstanceUID.
+// docs/ui.md). Attaching to an existing study means giving its StudyInstanceUID. The upload page's
+// destination applies: a project goes in the `project` field (de-identified through it first).
 import { ApiError, request } from '../api.ts';
 import { errorBox, h } from '../dom.ts';
+import { AS_IS } from '../upload-destination.ts';
 
 interface ConvertAnswer {
-  instances?: { ID?: string; Status?: string }[];
+  instances?: { ID?: string | null; Status?: string; Reason?: string }[];
   errors?: { source?: string; message?: string }[];
 }
 
-export function convertSection(): HTMLElement {
+/** `destination`: the upload page's choice (a project name, or AS_IS). */
+export function convertSection(destination: () => string = () => AS_IS): HTMLElement {
   const field = (id: string, label: string, input: HTMLElement) => h('div', { class: 'field' }, h('label', { for: id }, label), input);
   const files = h('input', { id: 'cv-files', type: 'file', multiple: true, accept: '.jpg,.jpeg,.png,.bmp,.tif,.tiff,.nii,.nii.gz,.gz', required: true });
   const pid = h('input', { id: 'cv-pid', autocomplete: 'off' });
@@ -45,14 +48,21 @@ export function convertSection(): HTMLElement {
     body.append('attributes', JSON.stringify(attributes));
     if (modality.value) body.append('modality', modality.value);
     body.append('burnedInAnnotation', burned.value);
+    const project = destination();
+    if (project !== AS_IS) body.append('project', project);
     button.disabled = true;
     out.replaceChildren(h('p', { class: 'muted' }, 'Converting…'));
     request('POST', '/tools/convert', { body })
       .then(async (res) => {
         const a = (await res.json()) as ConvertAnswer;
-        const n = a.instances?.length ?? 0;
+        const all = a.instances ?? [];
+        const n = all.filter((i) => i.Status === 'Success' || i.Status === 'AlreadyStored').length;
+        const held = all.filter((i) => i.Status === 'Quarantined');
+        const refused = all.filter((i) => i.Status !== 'Success' && i.Status !== 'AlreadyStored' && i.Status !== 'Quarantined');
         out.replaceChildren(
-          h('p', { class: 'ok' }, `${n} DICOM instance${n === 1 ? '' : 's'} stored.`),
+          h('p', { class: 'ok' }, `${n} DICOM instance${n === 1 ? '' : 's'} stored${project !== AS_IS ? ` (de-identified by project ${project})` : ''}.`),
+          ...(held.length ? [h('p', { class: 'held' }, `${held.length} quarantined for the honest broker's review: ${[...new Set(held.map((i) => i.Reason ?? 'no reason given'))].join('; ')}`)] : []),
+          ...(refused.length ? [errorBox(`${refused.length} refused: ${[...new Set(refused.map((i) => i.Reason ?? 'no reason given'))].join('; ')}`)] : []),
           ...(a.errors ?? []).map((x) => errorBox(`${x.source ?? "file"}: ${x.message ?? "could not be converted"}`)),
         );
       })
@@ -62,5 +72,5 @@ export function convertSection(): HTMLElement {
       })
       .finally(() => (button.disabled = false));
   });
-  return h('section', {}, h('h2', {}, 'Convert pictures and NIfTI'), h('p', {}, 'JPEG, PNG, BMP, TIFF and NIfTI files become DICOM instances in a new study, or in the study you name.'), form);
+  return h('section', {}, h('h2', {}, 'Convert pictures and NIfTI'), h('p', {}, 'JPEG, PNG, BMP, TIFF and NIfTI files become DICOM instances in a new study, or in the study you name, and go to the destination chosen above.'), form);
 }

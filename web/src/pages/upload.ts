@@ -1,10 +1,13 @@
-// Upload: drop files, folders or ZIPs (or pick them); each file is sent as is to POST /instances
-// (Orthanc's upload: a DICOM file or a ZIP of them), with its own progress bar and outcome.
-import { hasSessionCookie, writeHeaders } from '../api.ts';
+// Upload: drop files, folders or ZIPs (or pick them) into a destination: a de-identification
+// project (POST /projects/{project}/instances: the project's filters, de-identification, store) or,
+// for admins, the archive as is (POST /instances). Each file (a DICOM file or a ZIP of them, as
+// Orthanc's upload) gets its own progress bar and outcome, with the reason of a reject or quarantine.
+import { ApiError, getJson, hasSessionCookie, writeHeaders } from '../api.ts';
 import { summarize } from '../upload-answer.ts';
-import { fmtBytes, h } from '../dom.ts';
+import { AS_IS, destinationChoice, uploadUrl } from '../upload-destination.ts';
+import { clear, errorBox, fmtBytes, h } from '../dom.ts';
 import type { Page } from '../router.ts';
-import { currentUser, hasRole } from '../session.ts';
+import { currentUser, hasRole, READERS } from '../session.ts';
 import { convertSection } from './convert.ts';
 
 const PARALLEL = 2;
@@ -23,9 +26,52 @@ async function filesFromEntry(entry: FileSystemEntry, out: File[]): Promise<void
   }
 }
 
-export const uploadPage: Page = (main) => {
+/** Names of the projects the user may list (GET /projects is for readers), or undefined. */
+async function listedProjects(): Promise<string[] | undefined> {
+  if (!hasRole(...READERS)) return undefined;
+  try {
+    const r = await getJson<{ projects: { name: string; error?: string }[] }>('/projects');
+    // A project whose configuration does not compile cannot take uploads.
+    return r.projects.filter((p) => p.error === undefined).map((p) => p.name);
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return undefined;
+    throw e;
+  }
+}
+
+/** The destination control: a select, or a name field when projects cannot be listed. */
+function destinationField(choice: ReturnType<typeof destinationChoice>): { field: HTMLElement; value: () => string } | undefined {
+  const label = h('label', { for: 'up-dest' }, 'Destination');
+  if (choice.typeName && choice.projects.length === 0 && !choice.asIs) {
+    const input = h('input', { id: 'up-dest', autocomplete: 'off', required: true, placeholder: 'project name' });
+    return { field: h('div', { class: 'field' }, label, input), value: () => input.value.trim() };
+  }
+  if (choice.projects.length === 0 && !choice.asIs) return undefined;
+  const select = h(
+    'select',
+    { id: 'up-dest', 'data-testid': 'upload-destination' },
+    choice.projects.map((p) => h('option', { value: p }, `Project ${p} (de-identified on the way in)`)),
+    choice.asIs ? h('option', { value: AS_IS }, 'Archive as is (no de-identification; admin only)') : [],
+  );
+  return { field: h('div', { class: 'field' }, label, select), value: () => select.value };
+}
+
+export const uploadPage: Page = async (main) => {
   if (!hasRole('uploader')) {
     main.append(h('h1', {}, 'Upload'), h('p', { class: 'error' }, 'Your role does not allow uploading.'));
+    return;
+  }
+  const me = currentUser();
+  let listed: string[] | undefined;
+  try {
+    listed = await listedProjects();
+  } catch (e) {
+    main.append(h('h1', {}, 'Upload'), errorBox(`The list of projects cannot be read: ${e instanceof Error ? e.message : String(e)}`));
+    return;
+  }
+  const dest = destinationField(destinationChoice({ roles: me?.roles ?? [], projects: me?.projects ?? [] }, listed));
+  if (dest === undefined) {
+    main.append(h('h1', {}, 'Upload'), h('p', { class: 'error', role: 'alert' }, 'No project is open to you for uploading. Ask an administrator to add one to your account.'));
     return;
   }
   const list = h('ol', { class: 'uploads', 'data-testid': 'upload-list' });
@@ -40,24 +86,34 @@ export const uploadPage: Page = (main) => {
     fileInput,
     dirInput,
   );
+  const problem = h('div', { 'aria-live': 'assertive' });
   main.append(
     h('h1', {}, 'Upload'),
-    h('p', {}, 'Files are stored in the archive as they are. Each file is checked; rejected files are listed with the reason.'),
+    h('p', {}, "Files sent to a project pass its filters and de-identification before they are stored; the archive never sees the originals. Each file is listed with its outcome: rejected and quarantined files say why."),
+    h('div', { class: 'card' }, dest.field),
+    problem,
     zone,
     summary,
     list,
-    convertSection(),
+    convertSection(dest.value),
   );
 
-  const queue: File[] = [];
+  // Each file keeps the destination chosen when it was dropped, whatever the select says later.
+  const queue: { file: File; url: string }[] = [];
   let running = 0;
   let done = 0;
   let failed = 0;
   let total = 0;
 
   function enqueue(files: File[]): void {
+    clear(problem);
+    const d = dest!.value();
+    if (d === '' && !hasRole('admin')) {
+      problem.append(errorBox('Type the name of the project to upload into first.'));
+      return;
+    }
     total += files.length;
-    queue.push(...files);
+    queue.push(...files.map((file) => ({ file, url: uploadUrl(d) })));
     pump();
   }
 
@@ -65,7 +121,8 @@ export const uploadPage: Page = (main) => {
     summary.textContent = `${done} of ${total} done${failed ? `, ${failed} with problems` : ''}`;
     while (running < PARALLEL && queue.length > 0) {
       running++;
-      void send(queue.shift()!).finally(() => {
+      const next = queue.shift()!;
+      void send(next.file, next.url).finally(() => {
         running--;
         done++;
         pump();
@@ -73,7 +130,7 @@ export const uploadPage: Page = (main) => {
     }
   }
 
-  function send(file: File): Promise<void> {
+  function send(file: File, url: string): Promise<void> {
     const bar = h('progress', { max: '100', value: '0' });
     const outcome = h('span', { class: 'outcome' }, 'Waiting…');
     const item = h('li', {}, h('span', { class: 'fname' }, file.webkitRelativePath || file.name), ` (${fmtBytes(file.size)}) `, bar, ' ', outcome);
@@ -88,7 +145,7 @@ export const uploadPage: Page = (main) => {
         return;
       }
       const xhr = new XMLHttpRequest();
-      xhr.open('POST', '/instances');
+      xhr.open('POST', url);
       for (const [k, v] of Object.entries(writeHeaders())) xhr.setRequestHeader(k, v);
       xhr.setRequestHeader('Content-Type', 'application/octet-stream');
       xhr.responseType = 'json';
@@ -100,7 +157,7 @@ export const uploadPage: Page = (main) => {
         bar.value = 100;
         const r = summarize(xhr.status, xhr.response);
         outcome.textContent = r.text;
-        item.className = r.ok ? 'ok' : 'bad';
+        item.className = r.ok ? 'ok' : r.held ? 'held' : 'bad';
         if (!r.ok) failed++;
         resolve();
       };
