@@ -30,12 +30,15 @@ import { DicomPeerDestination } from './export/dicom-peer-destination.ts';
 import { DiskDestination, type ItemLoader } from './export/disk-destination.ts';
 import { StowDestination } from './export/stow-destination.ts';
 import { openPipelineDb } from './pipeline/open-pipeline-db.ts';
-import { bindsHttpIntakes, compilePipelines, httpIntakePipeline, type HttpIntake, type Pipeline } from './pipeline/pipeline-config.ts';
+import { bindsHttpIntakes, compilePipelines, httpIntakePipeline, type Pipeline, type ProjectIntake } from './pipeline/pipeline-config.ts';
 import type { Destination } from './pipeline/route-queue.ts';
 import { archiveItemLoader, PipelineRuntime } from './services/pipeline-runtime.ts';
 import { buildNotifiers } from './notify/build-notifiers.ts';
 import { peerDestination } from './pipeline/route-queue.ts';
 import { stableChangeRecorder } from './services/stable-changes.ts';
+import { FolderWatcher, type WatchIntake, type WatchIntakeResult } from './services/folder-watch.ts';
+import type { IngestService } from './services/ingest.ts';
+import { readFile } from 'node:fs/promises';
 
 export interface RunningServer {
   dicomPort: number;
@@ -65,6 +68,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
   });
   let dimse: DimseServer | undefined;
   let keys: PseudonymStore | undefined;
+  const watchers: FolderWatcher[] = [];
   let auth: Awaited<ReturnType<typeof openAuth>> | undefined;
   // The one PostgreSQL database (index, auth, jobs) when the index lives there.
   const pg = config.index.kind === 'postgres' && config.postgres.url ? { url: config.postgres.url.reveal(), schema: config.postgres.schema } : undefined;
@@ -133,6 +137,26 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     const dimseLog = logger.child({ component: 'dimse' });
     const quarantine = new QuarantineStore(join(config.dataDir, 'quarantine'));
     const gateway = new GatewayService({ ingest: archive.ingest, quarantine, log: logger.child({ component: 'gateway' }) });
+    // Watch folders: their projects are resolved here, so a typo stops start-up before anything listens.
+    const watchLog = logger.child({ component: 'folder-watch' });
+    config.watchFolders.forEach((w, i) => {
+      let intake: WatchIntake;
+      if (w.project === undefined) intake = plainWatchIntake(archive.ingest);
+      else {
+        let project: Project;
+        try {
+          project = projectNamed(w.project);
+        } catch (e) {
+          throw new AppError('CONFIG_INVALID', { detail: `watchFolders[${i}].project: ${(e as AppError).detail ?? (e as Error).message}`, cause: e });
+        }
+        // A pipeline bound to this project's folder intake (sources: [folder]) adds its filter stages.
+        const filters = stageFilters(httpIntakePipeline(pipelines, 'folder', w.project));
+        const target: GatewayProject = { project, pseudonymizer: pseudonymizerFor(project), ...(filters.length > 0 ? { filters } : {}) };
+        intake = gatewayWatchIntake(gateway, target);
+      }
+      const opts = { path: w.path, pollMs: w.pollSeconds * 1000, settleMs: w.settleSeconds * 1000, after: w.after, name: `watchFolders[${i}]` };
+      watchers.push(new FolderWatcher(opts, { intake, log: watchLog }));
+    });
     dimse = await startDimseServer(
       {
         ingest: archive.ingest,
@@ -163,7 +187,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     );
     let httpPort = 0;
     const dicomPort = dimse.port;
-    const projectByName = (name: string, intake?: HttpIntake): GatewayProject | undefined => {
+    const projectByName = (name: string, intake?: ProjectIntake): GatewayProject | undefined => {
       try {
         const project = projectNamed(name);
         // A pipeline bound to this project's STOW or upload route adds its filter stages.
@@ -213,6 +237,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     });
     await http.listen({ port: config.http.port, host: config.host });
     httpPort = (http.server.address() as AddressInfo).port;
+    for (const w of watchers) await w.start();
     // One line scripts and tests wait for (the CLI contract): the ports actually bound.
     logger.info(`listening dicom=${dicomPort} http=${httpPort}`, { dicomPort, httpPort, aet: config.dicom.aet, dataDir: config.dataDir, auth: config.auth.enabled });
     const running = dimse;
@@ -223,6 +248,8 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       archive,
       pipeline: pipelineRuntime,
       async close() {
+        // Watchers first: a file being taken finishes (stored, then moved) before the archive closes.
+        await Promise.all(watchers.map((w) => w.stop()));
         await http.close();
         await running.close();
         await pipelineRuntime.stop();
@@ -233,6 +260,7 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
       },
     };
   } catch (e) {
+    await Promise.all(watchers.map((w) => w.stop().catch(() => undefined)));
     await dimse?.close().catch(() => undefined);
     await runtime?.stop().catch(() => undefined);
     await keys?.close().catch(() => undefined);
@@ -269,17 +297,17 @@ function pipelineIntakeProjects(pipelines: readonly Pipeline[], intakes: Resolve
     const filters = p.stages.some((s) => s.kind === 'filter');
     const ae = p.intake.calledAe;
     if ((deid || filters) && bindsHttpIntakes(p)) {
-      // Bound to the project's STOW / upload routes (POST /projects/{project}/...): checked here, bound by httpIntakePipeline.
-      if (!deid) problems.push(`pipelines.${p.name}: filter stages on STOW/upload intakes run before de-identification: add a deid stage`);
+      // Bound to the project's STOW / upload routes (POST /projects/{project}/...) and watch folders: checked here, bound by httpIntakePipeline.
+      if (!deid) problems.push(`pipelines.${p.name}: filter stages on STOW/upload/folder intakes run before de-identification: add a deid stage`);
       else {
-        for (const src of p.intake.sources as HttpIntake[]) {
+        for (const src of p.intake.sources as ProjectIntake[]) {
           if (httpIntakePipeline(pipelines, src, deid.project) !== p) problems.push(`pipelines.${p.name}: another pipeline already binds the ${src} intake of project ${deid.project}`);
         }
       }
       continue;
     }
     if ((deid || filters) && (ae === undefined || p.intake.sources?.some((s) => s !== 'dimse') || p.intake.sources?.length === 0)) {
-      problems.push(`pipelines.${p.name}: deid and filter stages apply to DIMSE intakes (set intake.calledAe, and no other sources) or to STOW/upload intakes (intake.sources: [stow] and/or [upload], no calledAe)`);
+      problems.push(`pipelines.${p.name}: deid and filter stages apply to DIMSE intakes (set intake.calledAe, and no other sources) or to STOW/upload/folder intakes (intake.sources: any of [stow, upload, folder], no calledAe)`);
       continue;
     }
     if (filters && !deid && !out.has(ae!)) problems.push(`pipelines.${p.name}: filter stages apply on de-identifying intakes: add a deid stage`);
@@ -290,6 +318,37 @@ function pipelineIntakeProjects(pipelines: readonly Pipeline[], intakes: Resolve
   }
   if (problems.length > 0) throw new AppError('PIPELINE_CONFIG_INVALID', { detail: problems.join('; ') });
   return out;
+}
+
+/** Plain watch folders: files are copied into the archive as they are (one group commit per batch). */
+function plainWatchIntake(ingest: IngestService): WatchIntake {
+  const source = { transport: 'import' as const };
+  return async (inputs) => {
+    const results = await ingest.ingestBatch(inputs.map((x) => ('path' in x ? { path: x.path, source } : { data: x.data, source })));
+    return results.map((r): WatchIntakeResult => (r.status === 'rejected' ? r : { status: r.status }));
+  };
+}
+
+/** Watch folders bound to a project: each file de-identified by the gateway before the archive sees it. */
+function gatewayWatchIntake(gateway: GatewayService, target: GatewayProject): WatchIntake {
+  return async (inputs) => {
+    const out: WatchIntakeResult[] = [];
+    for (const x of inputs) {
+      let data: Uint8Array;
+      try {
+        data = 'data' in x ? x.data : await readFile(x.path);
+      } catch (e) {
+        // Gone since it settled (taken by someone else) or unreadable: refused, code only.
+        out.push({ status: 'rejected', code: 'IMPORT_UNREADABLE', reason: (e as NodeJS.ErrnoException).code ?? 'unreadable', retryable: false });
+        continue;
+      }
+      const r = await gateway.process(data, target, { transport: 'import' });
+      if (r.status === 'quarantined') out.push({ status: r.skipped ? 'skipped' : 'quarantined' });
+      else if (r.status === 'rejected') out.push(r);
+      else out.push({ status: r.status });
+    }
+    return out;
+  };
 }
 
 /** Filter stages of the pipeline bound to a called AE (the first, as selectPipeline picks). */

@@ -1,8 +1,8 @@
 // Reads the one config file (JSON or YAML), lays it over the defaults, applies command-line
 // overrides, validates everything at once and returns a deep-frozen ResolvedConfig.
 // No module reads configuration by itself: main.ts hands each constructor its slice.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../core/errors.ts';
 import { defaultConfig, type ResolvedConfig } from './schema.ts';
@@ -90,6 +90,10 @@ function merge(dst: Json, src: Json, prefix: string, problems: string[], env: No
     }
     if (path === 'destinations') {
       dst[key] = readDestinations(value, problems, env);
+      continue;
+    }
+    if (path === 'watchFolders') {
+      dst[key] = readWatchFolders(value, problems);
       continue;
     }
     if (path === 'notifications') {
@@ -231,6 +235,64 @@ function readDestinations(raw: unknown, problems: string[], env: NodeJS.ProcessE
     }
   }
   return out;
+}
+
+const WATCH_FOLDER_KEYS = ['path', 'project', 'pollSeconds', 'settleSeconds', 'after'];
+
+/**
+ * watchFolders: [{path, project?, pollSeconds = 5, settleSeconds = 10, after = move}], paths resolved.
+ * The project name is checked at start-up with the other intake projects (main.ts).
+ */
+function readWatchFolders(raw: unknown, problems: string[]): Json[] {
+  if (!Array.isArray(raw)) {
+    problems.push('"watchFolders" must be a list of {path, project?, pollSeconds?, settleSeconds?, after?}');
+    return [];
+  }
+  const out: Json[] = [];
+  raw.forEach((w: unknown, i) => {
+    const where = `watchFolders[${i}]`;
+    if (!isPlainObject(w)) return problems.push(`"${where}" must be an object {path, project?, pollSeconds?, settleSeconds?, after?}`);
+    for (const k of Object.keys(w)) if (!WATCH_FOLDER_KEYS.includes(k)) problems.push(`unknown key "${where}.${k}"`);
+    if (typeof w.path !== 'string' || w.path === '') return problems.push(`"${where}.path" must be a folder path`);
+    const path = resolve(w.path);
+    const unusable = folderProblem(path);
+    if (unusable) problems.push(`"${where}.path" ${unusable}`);
+    const clash = out.find((o) => isSameOrInside(path, o.path as string) || isSameOrInside(o.path as string, path));
+    if (clash) problems.push(`"${where}.path" overlaps another watch folder (${clash.path as string}): each file must belong to one`);
+    if (w.project !== undefined && (typeof w.project !== 'string' || w.project === '')) problems.push(`"${where}.project" must name a project (basic, longitudinal, or one under "projects")`);
+    for (const k of ['pollSeconds', 'settleSeconds'] as const) {
+      if (w[k] !== undefined && !(typeof w[k] === 'number' && Number.isFinite(w[k]) && w[k] > 0)) problems.push(`"${where}.${k}" must be a positive number of seconds`);
+    }
+    if (w.after !== undefined && w.after !== 'move' && w.after !== 'delete') problems.push(`"${where}.after" must be move or delete`);
+    out.push({
+      path,
+      ...(typeof w.project === 'string' ? { project: w.project } : {}),
+      pollSeconds: w.pollSeconds ?? 5,
+      settleSeconds: w.settleSeconds ?? 10,
+      after: w.after ?? 'move',
+    });
+  });
+  return out;
+}
+
+/** Why a watch folder cannot be used: not a folder, or missing with no writable folder above it to create it in. */
+function folderProblem(path: string): string | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st) return st.isDirectory() ? undefined : 'is not a folder';
+  let up = dirname(path);
+  while (up !== dirname(up) && !statSync(up, { throwIfNoEntry: false })) up = dirname(up);
+  try {
+    if (!statSync(up).isDirectory()) return `cannot be created (${up} is not a folder)`;
+    accessSync(up, fsConstants.W_OK);
+    return undefined;
+  } catch {
+    return `does not exist and cannot be created under ${up}`;
+  }
+}
+
+function isSameOrInside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /** The disk export template when a folder destination names none (src/export/disk-exporter.ts DEFAULT_TEMPLATE). */

@@ -45,6 +45,19 @@ export interface IntakeConfig {
   allowedCallingAets?: string[];
 }
 
+export interface WatchFolderConfig {
+  /** Folder polled for dropped files (absolute after loading); created at start-up if missing. */
+  path: string;
+  /** De-identification project applied to every file taken (gateway); absent: stored as it is. */
+  project?: string;
+  /** Seconds between polls (fractions allowed). */
+  pollSeconds: number;
+  /** A file is taken once its size and mtime have not changed for this long (never half-copied). */
+  settleSeconds: number;
+  /** What happens to a file once stored: moved under <path>/.done/<date>/ or deleted. */
+  after: 'move' | 'delete';
+}
+
 export interface HttpConfig {
   /** HTTP port; 0 picks a free port. */
   port: number;
@@ -146,6 +159,8 @@ export interface ResolvedConfig {
   dicom: DicomConfig;
   /** Gateway intakes: called AE titles whose objects are de-identified before they reach the archive. */
   intakes: IntakeConfig[];
+  /** Folder-watch intakes: drop folders polled by `serve` (src/services/folder-watch.ts). */
+  watchFolders: WatchFolderConfig[];
   http: HttpConfig;
   storage: StorageConfig;
   index: IndexConfig;
@@ -185,6 +200,7 @@ export function defaultConfig(): ResolvedConfig {
       unauthenticatedPeers: 'known',
     },
     intakes: [],
+    watchFolders: [],
     http: { port: 8042, trustProxy: false, uploadLimitMiB: 1024, defaultAnonymizeProject: 'basic', tlsCertFile: null, tlsKeyFile: null },
     storage: { duplicates: 'keep-first' },
     index: { kind: 'sqlite' },

@@ -134,18 +134,21 @@ export function deidProject(p: Pipeline): string | undefined {
 
 /** HTTP intakes a pipeline can bind to: the project's STOW route and upload route. */
 export type HttpIntake = 'stow' | 'upload';
+/** Intakes bound to a project by name rather than by called AE: its HTTP routes and its watch folders. */
+export type ProjectIntake = HttpIntake | 'folder';
 
 /**
  * A pipeline with filter/deid stages and no called AE binds HTTP intakes instead: with
  * `intake.sources: [stow]` and `deid: {project: X}`, `POST /projects/X/dicom-web/studies`; with
- * `[upload]`, `POST /projects/X/instances`. True when the pipeline is such a binding.
+ * `[upload]`, `POST /projects/X/instances`; with `[folder]`, the watch folders bound to X
+ * (`watchFolders[].project`). True when the pipeline is such a binding.
  */
 export function bindsHttpIntakes(p: Pipeline): boolean {
   const src = p.intake.sources;
-  return p.intake.calledAe === undefined && src !== undefined && src.length > 0 && src.every((s) => s === 'stow' || s === 'upload');
+  return p.intake.calledAe === undefined && src !== undefined && src.length > 0 && src.every((s) => s === 'stow' || s === 'upload' || s === 'folder');
 }
 
-/** The first pipeline bound to that HTTP intake of that project, if any (as selectPipeline would pick). */
-export function httpIntakePipeline(pipelines: readonly Pipeline[], intake: HttpIntake, project: string): Pipeline | undefined {
+/** The first pipeline bound to that HTTP or folder intake of that project, if any (as selectPipeline would pick). */
+export function httpIntakePipeline(pipelines: readonly Pipeline[], intake: ProjectIntake, project: string): Pipeline | undefined {
   return pipelines.find((p) => bindsHttpIntakes(p) && p.intake.sources!.includes(intake) && deidProject(p) === project);
 }

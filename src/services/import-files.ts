@@ -38,6 +38,7 @@ export interface ImportSummary {
 }
 
 /** A file to copy, bytes already read (a ZIP entry), or why the input could not be read. */
+export type ImportInput = Input;
 type Input = { label: string; path: string } | { label: string; data: Uint8Array } | { label: string; error: AppError };
 
 export async function importPaths(ingest: IngestService, inputs: readonly string[], opts: ImportOptions = {}): Promise<ImportSummary> {
@@ -110,7 +111,7 @@ async function* enumerate(input: string, prefix: string | undefined, summary: Im
   }
 }
 
-function isSkipped(path: string): boolean {
+export function isSkipped(path: string): boolean {
   const name = basename(path);
   return name.startsWith('.') || name.toUpperCase() === 'DICOMDIR';
 }
@@ -118,8 +119,9 @@ function isSkipped(path: string): boolean {
 /**
  * Files under `dir`, depth first, in name order (so runs are reproducible). Symbolic links are
  * followed (PACS exports and study folders often link files), each real folder visited once.
+ * `skipDir(name)`: sub-folders not to enter (the folder watcher's own .done/.failed).
  */
-async function* walk(dir: string, seen = new Set<string>()): AsyncGenerator<string> {
+export async function* walk(dir: string, seen = new Set<string>(), skipDir?: (name: string) => boolean): AsyncGenerator<string> {
   const real = await realpath(dir).catch(() => dir);
   if (seen.has(real)) return;
   seen.add(real);
@@ -137,12 +139,14 @@ async function* walk(dir: string, seen = new Set<string>()): AsyncGenerator<stri
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.dir) yield* walk(p, seen);
+    if (e.dir) {
+      if (!skipDir?.(e.name)) yield* walk(p, seen, skipDir);
+    }
     else if (e.file) yield p;
   }
 }
 
-async function isZip(path: string): Promise<boolean> {
+export async function isZip(path: string): Promise<boolean> {
   if (path.toLowerCase().endsWith('.zip')) return true;
   const fh = await openFile(path, 'r').catch(() => undefined);
   if (!fh) return false;
@@ -156,7 +160,7 @@ async function isZip(path: string): Promise<boolean> {
   }
 }
 
-async function* zipEntries(path: string, label: string): AsyncGenerator<Input> {
+export async function* zipEntries(path: string, label: string): AsyncGenerator<Input> {
   let zip: yauzl.ZipFile;
   try {
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>

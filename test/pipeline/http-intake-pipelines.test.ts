@@ -121,7 +121,7 @@ test('filter stages on HTTP intakes need a deid stage; two pipelines may not bin
       }),
       (e: AppError) => /already binds/.test(e.detail ?? ''),
     );
-    await assert.rejects(start({ f: { intake: { sources: ['folder'] }, stages: [{ deid: { project: 'basic' } }, { store: true }] } }), (e: AppError) => /STOW\/upload intakes/.test(e.detail ?? ''));
+    await assert.rejects(start({ f: { intake: { sources: ['dimse', 'folder'] }, stages: [{ deid: { project: 'basic' } }, { store: true }] } }), (e: AppError) => /STOW\/upload\/folder intakes/.test(e.detail ?? ''));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
