@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { healthPlugin, type HealthSource } from './health/health-plugin.ts';
 import { registerSurfaces, type SurfaceDeps } from './surfaces.ts';
 import { uiPlugin, type UiPluginOptions } from './ui/ui-plugin.ts';
+import { securityHeaders } from './security-headers.ts';
 
 export interface HttpServerDeps {
   logger: Logger;
@@ -29,11 +30,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     trustProxy: deps.trustProxy ?? false,
     ...https,
   }) as unknown as FastifyInstance;
+  const headers = securityHeaders(deps.tls !== undefined);
   app.addHook('onSend', async (_req, reply) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Referrer-Policy', 'no-referrer');
-    if (deps.tls) reply.header('Strict-Transport-Security', 'max-age=31536000');
+    reply.headers(headers);
   });
   app.addHook('onResponse', async (req, reply) => {
     // The route pattern, not the URL: URLs on the identifiable side could carry identifiers.

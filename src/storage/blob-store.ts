@@ -66,7 +66,17 @@ export interface BlobStore {
    */
   putBatch(items: readonly BlobSource[]): Promise<(string | AppError)[]>;
   /** The whole object. Throws AppError STORE_NOT_FOUND when the key is unknown. */
-  get(key: string): Promise<Buffer>;
+  /**
+   * The whole blob. `expectedSize` (the size the index recorded) lets the fs store skip a stat: one
+   * open and one read, the close off the caller's path; a blob of another size is still read whole.
+   */
+  get(key: string, expectedSize?: number): Promise<Buffer>;
+  /**
+   * The whole blob read into `buf` when it fits (the answer is a view of `buf`), else into a new
+   * buffer. For writers that recycle their buffers (WADO-RS): fresh half-megabyte buffers per
+   * instance made V8 run a full mark-compact every ~50 instances (external memory pressure).
+   */
+  readInto?(key: string, buf: Buffer, expectedSize?: number): Promise<Buffer>;
   /** The object as a stream (for WADO / C-GET of large files). Errors with STORE_NOT_FOUND. */
   createReadStream(key: string): Readable;
   exists(key: string): Promise<boolean>;

@@ -62,7 +62,7 @@ export class MemoryBlobStore implements BlobStore {
     );
   }
 
-  async get(key: string): Promise<Buffer> {
+  async get(key: string, _expectedSize?: number): Promise<Buffer> {
     const b = isBlobKey(key) ? this.blobs.get(key) : undefined;
     if (!b) throw new AppError('STORE_NOT_FOUND', { detail: `blob ${key.slice(0, 40)}` });
     return b;

@@ -32,6 +32,10 @@ function contract(name: string, make: () => Promise<BlobStore>) {
       for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
       const key = await store.put([big.subarray(0, 1000), big.subarray(1000)]);
       assert.ok((await store.get(key)).equals(big));
+      // The index's size is only a hint: right, too small or too large, the bytes come back whole.
+      for (const hint of [big.length, 10, big.length + 5000, 0]) assert.ok((await store.get(key, hint)).equals(big), `hint ${hint}`);
+      assert.equal((await store.get(empty, 0)).length, 0);
+      assert.equal((await store.get(empty, 100)).length, 0);
     });
 
     it('a writer is invisible until commit, and abort leaves nothing', async () => {

@@ -153,7 +153,7 @@ export interface OutPart {
 }
 
 /** A part's delimiter line and headers, up to and including the blank line. */
-function partHead(boundary: string, p: Pick<OutPart, 'contentType' | 'contentLength' | 'location'>): string {
+export function partHead(boundary: string, p: Pick<OutPart, 'contentType' | 'contentLength' | 'location'>): string {
   let head = `--${boundary}\r\nContent-Type: ${p.contentType}\r\n`;
   if (p.contentLength !== undefined) head += `Content-Length: ${p.contentLength}\r\n`;
   if (p.location !== undefined) head += `Content-Location: ${p.location}\r\n`;
