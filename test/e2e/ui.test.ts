@@ -168,6 +168,12 @@ describe('web UI in Chromium', { skip }, () => {
     await shot(page, '03-study');
     assert.ok((await page.locator('[data-testid=series] tbody tr').count()) >= 1);
     assert.equal(await page.locator('a:has-text("Download ZIP")').getAttribute('href'), `/studies/${page.url().split('/').pop()}/archive`);
+    // The DICOMDIR media link answers a ZIP that holds a DICOMDIR (fetched with the page's session).
+    const media = await page.locator('a:has-text("Download DICOMDIR media")').getAttribute('href');
+    assert.equal(media, `/studies/${page.url().split('/').pop()}/media`);
+    const zip = (await page.evaluate(fn(`fetch(${JSON.stringify(media)}).then(async (r) => ({ status: r.status, text: new TextDecoder('latin1').decode(await r.arrayBuffer()) }))`))) as { status: number; text: string };
+    assert.equal(zip.status, 200);
+    assert.ok(zip.text.startsWith('PK') && zip.text.includes('DICOMDIR'), 'a ZIP holding a DICOMDIR');
   });
 
   test('viewer: first image shown (time reported), canvas not blank, scrolling and window presets work', async (t) => {

@@ -1,5 +1,5 @@
 // One study: key attributes, its series with thumbnails (server-rendered WADO-RS /thumbnail, or
-// drawn from a frame when the server cannot), instance counts, ZIP download, delete (admin,
+// drawn from a frame when the server cannot), instance counts, ZIP and DICOMDIR media download, delete (admin,
 // confirmed) and "open in viewer".
 import { getJson, request } from '../api.ts';
 import { clear, errorBox, fmtDate, fmtName, h } from '../dom.ts';
@@ -109,6 +109,8 @@ export const studyPage: Page = async (main, params) => {
     h('a', { class: 'button primary', href: `${BASE}viewer/${study.ID}` }, 'Open in viewer'),
     ohifLink(studyUid),
     h('a', { class: 'button', href: `/studies/${study.ID}/archive`, download: `${study.ID}.zip` }, 'Download ZIP'),
+    // The same study as DICOM media (PS3.10: a DICOMDIR and short File IDs), for CD/USB-style readers.
+    h('a', { class: 'button', href: `/studies/${study.ID}/media`, download: `${study.ID}-media.zip` }, 'Download DICOMDIR media'),
     hasRole('admin') ? h('button', { type: 'button', class: 'danger', onclick: () => void remove() }, 'Delete study…') : null,
   );
   const status = h('div', { 'aria-live': 'assertive' });
