@@ -12,6 +12,7 @@ import { readPart10Header } from '../dicom/index.ts';
 import { T } from '../dicom/tag.ts';
 import { buildDicomdir, type DicomdirPatient, type DicomdirSeries, type DicomdirStudy } from './dicomdir.ts';
 import { isFileIdComponent } from './sanitize-path.ts';
+import { syncDir, writeSynced } from './durable-files.ts';
 
 export const DICOMDIR_NAME = 'DICOMDIR';
 /** PS3.10 8.2: a File ID has at most 8 components. */
@@ -86,13 +87,7 @@ export async function writeFolderDicomdir(root: string): Promise<DicomdirResult>
   inventTypeOneKeys(tree);
   const bytes = await buildDicomdir(tree);
   const tmp = join(root, `.dg-dicomdir-${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await fs.open(tmp, 'wx');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeSynced(tmp, bytes);
   await fs.rename(tmp, join(root, DICOMDIR_NAME));
   await syncDir(root);
   return { instances, skipped };
@@ -139,17 +134,4 @@ async function listFiles(root: string): Promise<string[]> {
   };
   await walk(root);
   return out;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fs.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* best effort where directories cannot be fsynced */
-  }
 }

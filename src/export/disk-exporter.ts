@@ -12,6 +12,7 @@ import { compileTemplate, renderTemplate, type PathTemplate, type RenderOptions 
 import { MAX_FILE_ID_COMPONENTS } from './disk-dicomdir.ts';
 import { FILE_ID_CHARS } from './sanitize-path.ts';
 import { makeDirs } from './make-dirs.ts';
+import { syncDir, writeSynced } from './durable-files.ts';
 
 export interface DiskExportOptions extends RenderOptions {
   /** Export root folder (created if missing). */
@@ -106,16 +107,6 @@ export class DiskExporter {
   }
 }
 
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const fh = await fs.open(path, 'wx');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 async function linkNew(from: string, to: string): Promise<boolean> {
   try {
     await fs.link(from, to);
@@ -153,19 +144,5 @@ async function readExisting(path: string): Promise<{ sop: string | undefined; by
   } catch {
     // Not DICOM (someone else's file): never overwrite it, take the next suffix.
     return { sop: undefined, bytes };
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // The rename is durable only once the directory entry is on disk (POSIX); Windows cannot open folders.
-  try {
-    const fh = await fs.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* best effort where directories cannot be fsynced */
   }
 }
