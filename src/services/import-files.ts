@@ -6,10 +6,10 @@
 // store copies the file in the kernel (ZIP entries are inflated into memory).
 import { opendir, realpath, stat, open as openFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { AppError, isAppError, type ErrorCode } from '../core/errors.ts';
 import type { IngestResult, IngestService } from './ingest.ts';
-import { nextZipEntry, readZipEntry } from './zip-reader.ts';
+import { nextZipEntry, openZip, readZipEntry } from './zip-reader.ts';
 
 export interface ImportOptions {
   /** Files per group commit (default 32). */
@@ -163,9 +163,7 @@ export async function isZip(path: string): Promise<boolean> {
 export async function* zipEntries(path: string, label: string): AsyncGenerator<Input> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))),
-    );
+    zip = await openZip(path);
   } catch (e) {
     yield { label, error: new AppError('IMPORT_UNREADABLE', { detail: `not a readable ZIP archive (${(e as Error).message})`, cause: e }) };
     return;

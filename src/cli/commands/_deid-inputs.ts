@@ -3,6 +3,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type yauzl from 'yauzl';
+import { openZip } from '../../services/zip-reader.ts';
 import { AppError } from '../../core/errors.ts';
 
 export type DeidInput = { readonly label: string; readonly path: string } | { readonly label: string; readonly data: Buffer };
@@ -19,12 +20,6 @@ function* walkFolder(dir: string): Generator<string> {
     if (st.isDirectory()) yield* walkFolder(p);
     else if (st.isFile()) yield p;
   }
-}
-
-// yauzl loads on the first ZIP: most runs have none, and loading it costs ~0.05-0.09 s of CPU at start-up.
-async function openZip(path: string): Promise<yauzl.ZipFile> {
-  const { default: lib } = await import('yauzl');
-  return lib.openPromise(path, { lazyEntries: true, autoClose: false });
 }
 
 async function* zipEntries(path: string): AsyncGenerator<DeidInput> {

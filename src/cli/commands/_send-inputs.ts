@@ -4,11 +4,11 @@
 import { createReadStream } from 'node:fs';
 import { opendir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { AppError, isAppError, type ErrorCode } from '../../core/errors.ts';
 import { parsePart10Meta, part10Instance, type OutgoingInstance } from '../../dimse/index.ts';
 import type { Archive } from '../../services/archive.ts';
-import { nextZipEntry, readZipEntry } from '../../services/zip-reader.ts';
+import { nextZipEntry, openZip, readZipEntry } from '../../services/zip-reader.ts';
 
 /** One instance to send, with a way to read its whole file when it must be re-encoded. */
 export interface SendSource {
@@ -56,9 +56,6 @@ function reasonOf(e: unknown): { code: ErrorCode; reason: string } {
   return { code: 'IMPORT_UNREADABLE', reason: (e as NodeJS.ErrnoException).code ?? 'unreadable' };
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))));
-}
 
 /** Reads one entry of a ZIP again by name (the scan keeps only the file meta, not the bytes). */
 async function readZipEntryNamed(path: string, name: string): Promise<Buffer> {
