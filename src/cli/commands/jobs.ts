@@ -1,13 +1,11 @@
 // `dicomgate jobs ...`: the persistent job table (list, show, cancel, pause, resume, resubmit),
 // read straight from the index database so it works while the server runs or not.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { isAppError } from '../../core/errors.ts';
 import { JOB_STATES, type JobState } from '../../pipeline/job.ts';
 import { toOrthancJob } from '../../pipeline/job-view.ts';
-import { openPipelineDb } from '../../pipeline/open-pipeline-db.ts';
 import { SqlJobRepo } from '../../pipeline/sql-job-repo.ts';
 import { UsageError, intFlag, type Command } from '../command.ts';
+import { openConfiguredPipelineDb } from './_pipeline-db.ts';
 
 const ACTIONS = ['cancel', 'pause', 'resume', 'resubmit'] as const;
 
@@ -43,12 +41,7 @@ Options:
       return st;
     });
     if (!['summary', 'list', 'show', ...ACTIONS].includes(sub)) throw new UsageError(`unknown subcommand ${sub}`);
-    const cfg = ctx.config;
-    if (cfg.index.kind === 'sqlite') mkdirSync(cfg.dataDir, { recursive: true });
-    const db =
-      cfg.index.kind === 'postgres'
-        ? openPipelineDb({ kind: 'postgres', url: cfg.postgres.url?.reveal() ?? '', schema: cfg.postgres.schema })
-        : openPipelineDb({ kind: 'sqlite', path: join(cfg.dataDir, 'index.sqlite') });
+    const db = openConfiguredPipelineDb(ctx.config);
     const repo = new SqlJobRepo(db);
     try {
       await repo.migrate();

@@ -4,12 +4,10 @@
 // `dicomgate studies send <study> <destination>...`: the manual route trigger (as POST
 // /studies/{id}/send): queues a route job per destination in the job table; a running server's
 // route queue delivers it (retries, dead letters).
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { openPipelineDb } from '../../pipeline/open-pipeline-db.ts';
 import { migratePipeline } from '../../pipeline/pipeline-schema.ts';
 import { StabilityRepo } from '../../pipeline/stability-repo.ts';
 import { UsageError, type Command } from '../command.ts';
+import { openConfiguredPipelineDb } from './_pipeline-db.ts';
 import { peerDestination, routeJobType, type RouteItemPayload } from '../../pipeline/route-queue.ts';
 import { SqlJobRepo } from '../../pipeline/sql-job-repo.ts';
 import { openArchive } from '../../services/archive.ts';
@@ -33,12 +31,7 @@ export const command: Command = {
       return send(ctx, id, extra);
     }
     if (sub !== 'complete' || id === undefined || extra.length > 0) throw new UsageError('expected: studies complete <study-id> | studies send <study-id> <destination>...');
-    const cfg = ctx.config;
-    if (cfg.index.kind === 'sqlite') mkdirSync(cfg.dataDir, { recursive: true });
-    const db =
-      cfg.index.kind === 'postgres'
-        ? openPipelineDb({ kind: 'postgres', url: cfg.postgres.url?.reveal() ?? '', schema: cfg.postgres.schema })
-        : openPipelineDb({ kind: 'sqlite', path: join(cfg.dataDir, 'index.sqlite') });
+    const db = openConfiguredPipelineDb(ctx.config);
     try {
       await migratePipeline(db);
       const had = await new StabilityRepo(db).markComplete(id);
@@ -56,13 +49,6 @@ export const command: Command = {
 
 type Ctx = Parameters<Command['run']>[1];
 
-function openDb(cfg: Ctx['config']) {
-  if (cfg.index.kind === 'sqlite') mkdirSync(cfg.dataDir, { recursive: true });
-  return cfg.index.kind === 'postgres'
-    ? openPipelineDb({ kind: 'postgres', url: cfg.postgres.url?.reveal() ?? '', schema: cfg.postgres.schema })
-    : openPipelineDb({ kind: 'sqlite', path: join(cfg.dataDir, 'index.sqlite') });
-}
-
 async function send(ctx: Ctx, studyId: string, destinations: string[]): Promise<number> {
   const cfg = ctx.config;
   const known = new Set([...Object.keys(cfg.destinations), ...cfg.dicom.peers.map((p) => peerDestination(p.aet))]);
@@ -72,7 +58,7 @@ async function send(ctx: Ctx, studyId: string, destinations: string[]): Promise<
     return 1;
   }
   const archive = await openArchive(cfg.dataDir, { duplicates: cfg.storage.duplicates, indexKind: cfg.index.kind, postgres: cfg.postgres });
-  const db = openDb(cfg);
+  const db = openConfiguredPipelineDb(cfg);
   try {
     const items = (await archive.index.listInstances('study', studyId)).map((i) => i.id);
     if (items.length === 0) {
