@@ -11,12 +11,12 @@ import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmS
 import { request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { generateCt } from './gen-ct.ts';
 import { FIRST_YEAR, MODALITIES, YEARS, generateStudies, prng, surnamePrefixes } from './gen-studies.ts';
 import { rssOf, run, totalBytes } from './lib.ts';
-import { freePort } from './servers.ts';
+import { freePort, spawnLogged, waitFor } from './servers.ts';
 
 const ORTHANC = '/usr/sbin/Orthanc';
 const DICOMWEB_PLUGIN = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/lib/orthanc/libOrthancDicomWeb.so.1.7'];
@@ -54,29 +54,11 @@ function watch(name: string, base: string, dicomPort: number, child: ChildProces
   };
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, child: ChildProcess, log: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}): ${log().slice(-2000)}`);
-    if (Date.now() - t0 > 120_000) throw new Error(`${what} did not start: ${log().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function spawnLogged(cmd: string, args: string[]): { child: ChildProcess; log: () => string } {
-  const child = spawn(cmd, args, { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const keep = (d: Buffer) => (log = (log + d.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { child, log: () => log };
-}
-
 async function startDicomgate(dataDir: string): Promise<Server> {
   const bin = new URL('../bin/dicomgate', import.meta.url).pathname;
-  const { child, log } = spawnLogged(bin, ['serve', '--dev', '--data', dataDir, '--http-port', '0', '--dicom-port', '0', '--host', '127.0.0.1']);
+  const { child, stderr: log } = spawnLogged(bin, ['serve', '--dev', '--data', dataDir, '--http-port', '0', '--dicom-port', '0', '--host', '127.0.0.1']);
   let m: RegExpExecArray | null = null;
-  await waitUntil('dicomgate serve', () => (m = /listening dicom=(\d+) http=(\d+)/.exec(log())) !== null, child, log);
+  await waitFor('dicomgate serve', () => (m = /listening dicom=(\d+) http=(\d+)/.exec(log())) !== null, child, log, 120_000);
   const [, dicom, http] = m!;
   return watch('dicomgate', `http://127.0.0.1:${http}`, Number(dicom), child);
 }
@@ -91,9 +73,9 @@ async function startOrthanc(dir: string, plugin: string): Promise<Server> {
     RemoteAccessAllowed: false, AuthenticationEnabled: false, Plugins: [plugin],
     DicomWeb: { Enable: true, Root: '/dicom-web/' },
   }));
-  const { child, log } = spawnLogged(ORTHANC, [cfg]);
+  const { child, stderr: log } = spawnLogged(ORTHANC, [cfg]);
   const base = `http://127.0.0.1:${httpPort}`;
-  await waitUntil('Orthanc', async () => (await fetch(`${base}/system`).catch(() => undefined))?.ok ?? false, child, log);
+  await waitFor('Orthanc', async () => (await fetch(`${base}/system`).catch(() => undefined))?.ok ?? false, child, log, 120_000);
   return watch('Orthanc', base, dicomPort, child);
 }
 

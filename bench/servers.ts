@@ -54,7 +54,8 @@ function sampled(name: string, aet: string, port: number, child: ChildProcess): 
   };
 }
 
-function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; stderr: () => string } {
+/** A child with TCP_NODELAY=1 whose last 20 kB of output (stdout and stderr) are kept for error messages. */
+export function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; stderr: () => string } {
   const child = spawn(cmd, args, { env: { ...process.env, TCP_NODELAY: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
@@ -62,7 +63,8 @@ function spawnLogged(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): 
   return { child, stderr: () => err };
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
+/** Polls `check` until it holds; fails with the child's output if it exits or `timeoutMs` passes. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
   const t0 = Date.now();
   for (;;) {
     if (await check()) return;
