@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateCt } from './gen-ct.ts';
-import { listFiles, run, totalBytes } from './lib.ts';
+import { cpuOf, listFiles, run, totalBytes } from './lib.ts';
 import { ORTHANC, orthancInstanceCount, startDicomgate, startOrthanc, startStorescp, type RunningServer } from './servers.ts';
 
 export interface DimseBenchOptions {
@@ -46,6 +46,8 @@ interface Sample {
   seconds: number;
   peakRssMb: number;
   load: number;
+  /** The server's CPU during the push, ms per instance (user, system; all its threads). */
+  cpuMsPerInstance: { user: number; sys: number };
 }
 
 interface Row {
@@ -180,16 +182,19 @@ async function pushOnce(root: string, server: ServerName, w: Workload, warmupDir
     await storescu(s, warmupDir);
     await run('sync', []);
     s.resetPeak();
+    const cpu0 = cpuOf(s.pid);
     const load = loadavg()[0];
     const t0 = process.hrtime.bigint();
     await Promise.all(w.folders.map((f) => storescu(s!, f)));
     if (server === 'storescp') await run('sync', []);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const peakRssMb = s.peakRssMb();
+    const cpu1 = cpuOf(s.pid);
+    const cpuMsPerInstance = { user: ((cpu1.user - cpu0.user) * 1000) / w.files, sys: ((cpu1.sys - cpu0.sys) * 1000) / w.files };
     const stored = await countStored(server, s, dir);
     if (stored !== w.files + warmupCount) throw new Error(`${server} holds ${stored} of ${w.files} + ${warmupCount} instances after the push`);
-    process.stderr.write(`  ${server} ${w.name} ${w.folders.length} assoc: ${seconds.toFixed(2)} s, load ${load.toFixed(1)}\n`);
-    return { seconds, peakRssMb, load };
+    process.stderr.write(`  ${server} ${w.name} ${w.folders.length} assoc: ${seconds.toFixed(2)} s, load ${load.toFixed(1)}, server CPU ${cpuMsPerInstance.user.toFixed(2)} ms user + ${cpuMsPerInstance.sys.toFixed(2)} ms sys per instance\n`);
+    return { seconds, peakRssMb, load, cpuMsPerInstance };
   } finally {
     await s?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -56,6 +56,20 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
+/** CPU seconds (user, system) a pid has used so far, all threads (/proc/<pid>/stat), zeros if gone. */
+export function cpuOf(pid: number | undefined): { user: number; sys: number } {
+  if (pid === undefined) return { user: 0, sys: 0 };
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ') '; utime and stime are 14th and 15th.
+    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const tick = 100;
+    return { user: Number(f[11]) / tick, sys: Number(f[12]) / tick };
+  } catch {
+    return { user: 0, sys: 0 };
+  }
+}
+
 /** Resident set size in kB of a pid, 0 if gone. */
 export function rssOf(pid: number | undefined): number {
   if (pid === undefined) return 0;

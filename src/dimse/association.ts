@@ -71,6 +71,17 @@ export interface AssociationOptions {
   readonly onTransition?: (t: Transition) => void;
 }
 
+interface StreamedPData {
+  left: number;
+  pdvLeft: number;
+  contextId: number;
+  isCommand: boolean;
+  isLast: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const STREAMING = Symbol('streaming');
+
 /** The payload an event carries into its action. */
 type EventData =
   | { pdu: Pdu }
@@ -99,6 +110,8 @@ export class Association {
   private closedNotified = false;
   private established: { resolve: (ac: AAssociateAc) => void; reject: (e: unknown) => void } | undefined;
   private releaseWaiters: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** The P-DATA-TF being streamed: bytes left in it, and in its current PDV item. */
+  private pdata: StreamedPData | undefined;
 
   constructor(
     role: Role,
@@ -437,22 +450,22 @@ export class Association {
     this.processing = true;
     try {
       while (this.state !== 'Sta1' && !this.discarding) {
-        let raw: Buffer | undefined;
-        let pdu: Pdu;
+        let next: { pdv: Pdv } | { pdu: Pdu } | typeof STREAMING | undefined;
         try {
-          raw = this.framer.take();
-          if (raw === undefined) break;
-          pdu = decodePdu(raw);
+          next = this.nextUnit();
         } catch (e) {
           this.invalidPdu(e);
           break;
         }
+        if (next === undefined) break;
+        if (next === STREAMING) continue;
         let work: Promise<void> | void;
+        const what = 'pdv' in next ? 'P-DATA' : next.pdu.type;
         try {
-          work = this.receive(pdu);
+          work = 'pdv' in next ? this.user.onPData([next.pdv]) : this.receive(next.pdu);
         } catch (e) {
           // A bug in an action or a user callback must cost this association only, never the process.
-          this.abort(`receiving ${pdu.type} failed: ${e instanceof Error ? e.message : String(e)}`);
+          this.abort(`receiving ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
           break;
         }
         if (work) {
@@ -460,7 +473,7 @@ export class Association {
           try {
             await work;
           } catch (e) {
-            if (this.isOpen()) this.abort(`P-DATA handler failed: ${e instanceof Error ? e.message : String(e)}`);
+            if (this.isOpen()) this.abort(`${what} handler failed: ${e instanceof Error ? e.message : String(e)}`);
           } finally {
             this.busy--;
             this.touchIdle();
@@ -474,6 +487,63 @@ export class Association {
         this.socket?.resume();
       }
     }
+  }
+
+  /**
+   * What the buffered bytes hold next: a piece of the P-DATA being streamed, a whole other PDU,
+   * STREAMING when a P-DATA-TF header was just consumed, or undefined when more bytes are needed.
+   * P-DATA is streamed (its values go to the user as the socket delivers them, as views of the
+   * socket's buffers) instead of being copied whole into one buffer first. Throws on malformed input.
+   */
+  private nextUnit(): { pdv: Pdv } | { pdu: Pdu } | typeof STREAMING | undefined {
+    if (this.pdata) {
+      const pdv = this.nextPdvPiece(this.pdata);
+      return pdv && { pdv };
+    }
+    const head = this.framer.peekHeader();
+    if (head === undefined) return undefined;
+    const action = head.type === 0x04 ? actionFor(this.state, 'Evt10') : undefined;
+    if (action === 'DT-2' || action === 'AR-6') {
+      if (head.length === 0) throw new FrameError('too-long', 'P-DATA-TF without PDV');
+      this.framer.takeExact(6);
+      this.dispatch('Evt10', { detail: 'P-DATA-TF not expected' });
+      this.pdata = { left: head.length, pdvLeft: 0, contextId: 0, isCommand: false, isLast: false };
+      return STREAMING;
+    }
+    const raw = this.framer.take();
+    return raw && { pdu: decodePdu(raw) };
+  }
+
+  /**
+   * The next piece of the P-DATA-TF being streamed: a PDV's value (or part of it, as far as the socket
+   * has delivered), or undefined when more bytes are needed. Throws FrameError when the PDV items do
+   * not add up to the PDU's length (PS3.8 9.3.5).
+   */
+  private nextPdvPiece(p: StreamedPData): Pdv | undefined {
+    if (p.pdvLeft === 0) {
+      if (p.left < 6) throw new FrameError('too-long', `P-DATA-TF has ${p.left} bytes left, too few for a PDV item`);
+      const h = this.framer.takeExact(6);
+      if (h === undefined) return undefined;
+      const len = h.readUInt32BE(0);
+      if (len < 2) throw new FrameError('too-long', `PDV item length ${len} < 2`);
+      if (len + 4 > p.left) throw new FrameError('too-long', `PDV item length ${len} exceeds the P-DATA-TF's remaining ${p.left - 4} bytes`);
+      p.left -= 6;
+      p.pdvLeft = len - 2;
+      p.contextId = h[4];
+      p.isCommand = (h[5] & 0x01) !== 0;
+      p.isLast = (h[5] & 0x02) !== 0;
+      if (p.pdvLeft === 0) return this.piece(p, EMPTY);
+    }
+    const data = this.framer.takeUpTo(p.pdvLeft);
+    if (data === undefined) return undefined;
+    p.pdvLeft -= data.length;
+    p.left -= data.length;
+    return this.piece(p, data);
+  }
+
+  private piece(p: StreamedPData, data: Buffer): Pdv {
+    if (p.left === 0) this.pdata = undefined;
+    return { contextId: p.contextId, isCommand: p.isCommand, isLast: p.isLast && p.pdvLeft === 0, data };
   }
 
   private invalidPdu(e: unknown): void {

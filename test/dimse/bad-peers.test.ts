@@ -154,6 +154,92 @@ test('P-DATA on a presentation context that was not accepted: A-ABORT', async ()
   assert.deepEqual(pdus.map((p) => p.type), ['AAssociateAc', 'AAbort']);
 });
 
+test('a PDV item longer than its P-DATA-TF: A-ABORT (invalid PDU parameter), nothing stored', async () => {
+  const before = stored;
+  const pdus = await rawSession((s) => {
+    s.write(encodePdu(RQ));
+    const cmd = encodeCommand({ commandField: COMMAND_FIELD.CStoreRq, commandDataSetType: HAS_DATASET, messageId: 1, affectedSopClassUid: CT, affectedSopInstanceUid: '1.2.5', priority: 0 });
+    setTimeout(() => {
+      s.write(encodePdu({ type: 'PDataTf', pdvs: [{ contextId: 1, isCommand: true, isLast: true, data: cmd }] }));
+      // A P-DATA-TF of 6 + 20 bytes whose one PDV item claims 100: streamed P-DATA checks each item
+      // against what is left of its PDU before taking any of its value.
+      const bad = Buffer.alloc(6 + 6 + 14);
+      bad[0] = 0x04;
+      bad.writeUInt32BE(20, 2);
+      bad.writeUInt32BE(100, 6);
+      bad[10] = 1;
+      bad[11] = 0x02;
+      s.write(bad);
+    }, 30);
+  });
+  assert.equal(pdus[0].type, 'AAssociateAc');
+  const last = pdus[pdus.length - 1];
+  assert.equal(last.type, 'AAbort');
+  assert.equal(last.type === 'AAbort' && last.reason, 6, 'reason: invalid PDU parameter value');
+  assert.equal(stored, before);
+  await echoWorks();
+});
+
+test('a dataset trickled one byte per TCP segment is stored whole (P-DATA streamed across reads)', async () => {
+  const got: Buffer[] = [];
+  let finished = 0;
+  const trickle = await startScp({
+    host: '127.0.0.1',
+    handlers: {
+      onCStore: () => ({
+        write(chunk) {
+          got.push(Buffer.from(chunk));
+        },
+        finish: () => {
+          finished++;
+          return STATUS.Success;
+        },
+        abort() {},
+      }),
+    },
+  });
+  try {
+    const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const cmd = encodeCommand({ commandField: COMMAND_FIELD.CStoreRq, commandDataSetType: HAS_DATASET, messageId: 1, affectedSopClassUid: CT, affectedSopInstanceUid: '1.2.6', priority: 0 });
+    // Two PDVs in one PDU, then a third PDU: every boundary (PDU header, PDV header, value) falls
+    // inside some read when the bytes come one at a time.
+    const wire = Buffer.concat([
+      encodePdu({ type: 'PDataTf', pdvs: [{ contextId: 1, isCommand: true, isLast: true, data: cmd }, { contextId: 1, isCommand: false, isLast: false, data: data.subarray(0, 1000) }] }),
+      encodePdu({ type: 'PDataTf', pdvs: [{ contextId: 1, isCommand: false, isLast: true, data: data.subarray(1000) }] }),
+    ]);
+    const pdus = await new Promise<Pdu[]>((resolve, reject) => {
+      const out: Pdu[] = [];
+      const f = new PduFramer({ maxPDataLength: 0, maxControlLength: 0 });
+      const s = net.connect({ host: '127.0.0.1', port: trickle.port, noDelay: true }, () => s.write(encodePdu(RQ)));
+      let sent = false;
+      s.on('data', (d: Buffer) => {
+        f.push(d);
+        for (let p = f.take(); p; p = f.take()) {
+          const pdu = decodePdu(p);
+          out.push(pdu);
+          if (pdu.type === 'AAssociateAc' && !sent) {
+            sent = true;
+            void (async () => {
+              for (let i = 0; i < wire.length; i++) {
+                s.write(wire.subarray(i, i + 1));
+                if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+              }
+            })();
+          }
+          if (pdu.type === 'PDataTf') s.end(encodePdu({ type: 'AAbort', source: 0, reason: 0 }));
+        }
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve(out));
+    });
+    assert.equal(pdus[1]?.type, 'PDataTf', 'a C-STORE-RSP came back');
+    assert.equal(finished, 1);
+    assert.deepEqual(Buffer.concat(got), data);
+  } finally {
+    await trickle.close();
+  }
+});
+
 test('a peer that never releases is aborted after the idle timeout', async () => {
   const pdus = await rawSession((s) => s.write(encodePdu(RQ)));
   assert.deepEqual(pdus.map((p) => p.type), ['AAssociateAc', 'AAbort']);

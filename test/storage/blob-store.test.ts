@@ -171,4 +171,39 @@ describe('FsBlobStore', () => {
     assert.equal(Buffer.from(small.stagedHead()).toString(), 'abc', 'a small object is whole in its head');
     await small.abort();
   });
+  it('a commit that fails (its folder vanished) rejects, and leaves neither the key nor a temp file', async () => {
+    const s2 = await FsBlobStore.create(join(root, 'failing'));
+    try {
+      const w = await s2.open();
+      await w.write(Buffer.alloc(300 * 1024, 7));
+      await rm(join(s2.pathFor(w.key), '..'), { recursive: true, force: true });
+      await assert.rejects(w.commit(), (e: unknown) => isAppError(e));
+      assert.deepEqual(await s2.listKeys(), []);
+      assert.deepEqual(await s2.listTemporaryFiles(), []);
+      // The store goes on: buffers and worker are fine for the next writer.
+      const ok = await s2.open();
+      await ok.write(Buffer.from('after'));
+      assert.equal((await s2.get(await ok.commit())).toString(), 'after');
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('journaled opens hand out a writer prepared during the previous one; close removes an unused one', async () => {
+    const s3 = await FsBlobStore.create(join(root, 'spares'));
+    const a = await s3.open({ journal: true });
+    await a.write(Buffer.from('first'));
+    // The next journaled writer is being prepared meanwhile: two temp files, one ours.
+    for (let i = 0; i < 50 && (await s3.listTemporaryFiles()).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await s3.listTemporaryFiles()).length, 2);
+    await a.commit();
+    const b = await s3.open({ journal: true });
+    await b.write(Buffer.from('second'));
+    const keys = [a.key, await b.commit()];
+    assert.equal(new Set(keys).size, 2);
+    assert.equal((await s3.get(keys[1])).toString(), 'second');
+    await s3.close();
+    assert.deepEqual(await s3.listTemporaryFiles(), [], 'the prepared writer nobody took is removed at close');
+    assert.deepEqual((await s3.listKeys()).sort(), [...keys].sort());
+  });
 });

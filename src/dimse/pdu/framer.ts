@@ -40,6 +40,13 @@ export class PduFramer {
 
   /** Next complete PDU, or undefined when more bytes are needed. Throws FrameError on a bad header. */
   take(): Buffer | undefined {
+    const head = this.peekHeader();
+    if (!head || this.buffered < 6 + head.length) return undefined;
+    return this.consume(6 + head.length);
+  }
+
+  /** Type and length of the next PDU once its 6-byte header is here (nothing consumed). Throws FrameError on a bad header. */
+  peekHeader(): { type: number; length: number } | undefined {
     if (this.buffered < 6) return undefined;
     const head = this.peek(6);
     const type = head[0];
@@ -48,8 +55,31 @@ export class PduFramer {
     // P-DATA-TF: the limit applies to the variable field (PS3.8 D.1: maximum length).
     const limit = type === 0x04 ? this.limits.maxPDataLength : this.limits.maxControlLength;
     if (limit > 0 && length > limit) throw new FrameError('too-long', `PDU type ${type.toString(16)}H length ${length} exceeds ${limit}`);
-    if (this.buffered < 6 + length) return undefined;
-    return this.consume(6 + length);
+    return { type, length };
+  }
+
+  /** Exactly `n` bytes (copied only when they span chunks), or undefined while fewer are buffered. */
+  takeExact(n: number): Buffer | undefined {
+    return this.buffered < n ? undefined : this.consume(n);
+  }
+
+  /**
+   * Up to `n` bytes from the first buffered chunk, never copied (a view of what the socket read),
+   * or undefined when nothing is buffered. For streaming a P-DATA value as it arrives.
+   */
+  takeUpTo(n: number): Buffer | undefined {
+    if (this.buffered === 0 || n <= 0) return undefined;
+    const first = this.chunks[0];
+    let out: Buffer;
+    if (first.length <= n) {
+      out = first;
+      this.chunks.shift();
+    } else {
+      out = first.subarray(0, n);
+      this.chunks[0] = first.subarray(n);
+    }
+    this.buffered -= out.length;
+    return out;
   }
 
   private peek(n: number): Buffer {
