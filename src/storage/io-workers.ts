@@ -84,6 +84,10 @@ parentPort.on('message', (m) => {
         parentPort.postMessage({ id: m.id, code: code(e) });
       }
       return;
+    case 'write':
+      // No answer: a failure is kept and reported by the next flush or commit.
+      applyWrites(files.get(m.file), m);
+      return;
     case 'flush': {
       const f = files.get(m.file);
       applyWrites(f, m);
@@ -205,6 +209,8 @@ function writeFields(writes: readonly PinnedWrite[]): Record<string, number[]> |
 
 /** A file written by one worker, operation after operation (see the top of this file). */
 export interface PinnedFile {
+  /** Writes `writes` (each `b.buf[0, len)` at `pos`), unanswered; every `b` untouched until a later flush or commit settles. */
+  write(writes: readonly PinnedWrite[]): void;
   /**
    * Writes `writes` (each `b.buf[0, len)` at `pos`; every `b` untouched until this settles), then
    * resolves with the descriptor: every write so far is in the file. Rejects if one failed.
@@ -243,6 +249,9 @@ export class IoWorkers {
     const file = this.nextFile++;
     await this.request(slot, { op: 'open', file, path });
     return {
+      write: (writes) => {
+        if (writes.length > 0 && !slot.dead && !this.closed) slot.worker.postMessage({ op: 'write', file, ...writeFields(writes) });
+      },
       flush: async (writes) => (await this.request(slot, { op: 'flush', file, ...writeFields(writes) })).fd!,
       commit: async (to, dir, writes) => {
         await this.request(slot, { op: 'commit', file, to, dir, ...writeFields(writes) });
