@@ -66,7 +66,8 @@ function drop(f, extraPath) {
 parentPort.on('message', (m) => {
   switch (m.op) {
     case 'buffers':
-      for (let i = 0; i < m.list.length; i++) bufs[m.first + i] = new Uint8Array(m.list[i]);
+      if (m.retired !== undefined) bufs[m.retired] = undefined;
+      else for (let i = 0; i < m.list.length; i++) bufs[m.first + i] = new Uint8Array(m.list[i]);
       return;
     case 'sync':
       try {
@@ -136,39 +137,58 @@ export interface SharedBuffer {
   readonly buf: Buffer;
 }
 
+/** What the workers are told about the shared buffers: new ones (by number), or one retired. */
+export type BufferNews = { readonly first: number; readonly list: readonly SharedArrayBuffer[] } | { readonly retired: number };
+
 /**
  * Fixed-size buffers in shared memory, reused: the event loop fills them, the workers write them out.
  * Fresh buffers per write would also cost page faults (slow to touch on this kind of VM) and GC work.
+ * Up to `keep` idle buffers are kept; more (after a burst of associations) are retired, so the memory
+ * goes back once every worker has dropped its view.
  */
 export class SharedBuffers {
-  private readonly all: SharedArrayBuffer[] = [];
+  private readonly all: (SharedArrayBuffer | undefined)[] = [];
   private readonly free: SharedBuffer[] = [];
-  private readonly listeners: ((first: number, list: SharedArrayBuffer[]) => void)[] = [];
+  private readonly unusedIndexes: number[] = [];
+  private readonly listeners: ((news: BufferNews) => void)[] = [];
 
-  constructor(readonly bufferBytes: number) {}
+  constructor(
+    readonly bufferBytes: number,
+    private readonly keep = 32,
+  ) {}
 
   take(): SharedBuffer {
     const b = this.free.pop();
     if (b) return b;
     const sab = new SharedArrayBuffer(this.bufferBytes);
-    const index = this.all.push(sab) - 1;
-    for (const l of this.listeners) l(index, [sab]);
+    const index = this.unusedIndexes.pop() ?? this.all.length;
+    this.all[index] = sab;
+    for (const l of this.listeners) l({ first: index, list: [sab] });
     return { index, buf: Buffer.from(sab) };
   }
 
+  /** Only once no worker will read `b` any more (its writes were answered). */
   give(b: SharedBuffer): void {
-    this.free.push(b);
+    if (this.free.length < this.keep) {
+      this.free.push(b);
+      return;
+    }
+    this.all[b.index] = undefined;
+    this.unusedIndexes.push(b.index);
+    for (const l of this.listeners) l({ retired: b.index });
   }
 
-  /** Calls `l` with every buffer made so far, then with each new one (before take() returns it). */
-  subscribe(l: (first: number, list: SharedArrayBuffer[]) => void): void {
-    if (this.all.length > 0) l(0, [...this.all]);
+  /** Calls `l` with every live buffer so far, then with each change (before take() returns a new buffer). */
+  subscribe(l: (news: BufferNews) => void): void {
+    this.all.forEach((sab, first) => {
+      if (sab) l({ first, list: [sab] });
+    });
     this.listeners.push(l);
   }
 
-  /** Buffers made so far (each stays allocated: the pool grows to the peak number in use). */
+  /** Buffers allocated now (in use or idle). */
   get count(): number {
-    return this.all.length;
+    return this.all.filter((s) => s !== undefined).length;
   }
 }
 
@@ -298,8 +318,8 @@ export class IoWorkers {
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
     const slot: Slot = { worker, ids: new Set(), dead: false };
     // Every shared buffer, before any write that names it (messages to a worker arrive in order).
-    this.buffers.subscribe((first, list) => {
-      if (!slot.dead) worker.postMessage({ op: 'buffers', first, list });
+    this.buffers.subscribe((news) => {
+      if (!slot.dead) worker.postMessage({ op: 'buffers', ...news });
     });
     worker.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);
