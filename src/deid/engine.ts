@@ -115,17 +115,37 @@ function longitudinalValue(o: DeidOptions): string {
   return o.retainLongitudinalModifiedDates ? 'MODIFIED' : 'REMOVED';
 }
 
+interface MethodValues {
+  readonly codes: readonly { readonly value: string; readonly meaning: string }[];
+  readonly method: string;
+  readonly longitudinal: string;
+}
+
+// Projects are frozen: what they record is worked out once per project, not once per object.
+const METHOD_VALUES = new WeakMap<Project, MethodValues>();
+
+function methodValues(project: Project): MethodValues {
+  let v = METHOD_VALUES.get(project);
+  if (!v) {
+    const codes = [BASIC_PROFILE_CODE];
+    for (const [opt, code] of Object.entries(OPTION_CODES) as [keyof DeidOptions, (typeof OPTION_CODES)[keyof DeidOptions]][]) {
+      if (project.options[opt]) codes.push(code);
+    }
+    v = { codes, method: `dicomgate ${project.name} PS3.15-${TABLE_E1_1_EDITION}`.slice(0, 64), longitudinal: longitudinalValue(project.options) };
+    METHOD_VALUES.set(project, v);
+  }
+  return v;
+}
+
 // PS3.15 E.1.1 (6): the de-identifier records what it did (PS3.3 C.7.1.1 De-identification Method).
 function setMethod(ds: Dataset, project: Project, changes: AttributeChange[] | undefined): void {
-  const codes = [BASIC_PROFILE_CODE];
-  for (const [opt, code] of Object.entries(OPTION_CODES) as [keyof DeidOptions, (typeof OPTION_CODES)[keyof DeidOptions]][]) {
-    if (project.options[opt]) codes.push(code);
-  }
+  const v = methodValues(project);
   ds.setString(T.PatientIdentityRemoved, 'CS', 'YES');
-  ds.setString(T.DeidentificationMethod, 'LO', `dicomgate ${project.name} PS3.15-${TABLE_E1_1_EDITION}`.slice(0, 64));
+  ds.setString(T.DeidentificationMethod, 'LO', v.method);
   ds.setItems(
     T.DeidentificationMethodCodeSequence,
-    codes.map((c) => {
+    // New items per object: datasets are mutable and each object owns its own.
+    v.codes.map((c) => {
       const item = new Dataset();
       item.setString(T.CodeValue, 'SH', c.value);
       item.setString(T.CodingSchemeDesignator, 'SH', 'DCM');
@@ -133,7 +153,7 @@ function setMethod(ds: Dataset, project: Project, changes: AttributeChange[] | u
       return item;
     }),
   );
-  ds.setString(T.LongitudinalTemporalInformationModified, 'CS', longitudinalValue(project.options));
+  ds.setString(T.LongitudinalTemporalInformationModified, 'CS', v.longitudinal);
   for (const t of ['(0012,0062)', '(0012,0063)', '(0012,0064)', '(0028,0303)']) changes?.push({ path: t, action: 'added', because: 'PS3.15 E.1.1' });
 }
 

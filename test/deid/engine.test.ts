@@ -29,6 +29,24 @@ describe('deidentify: Table E.1-1 actions and attribute Type', () => {
     assert.equal(d.string(T.LongitudinalTemporalInformationModified), 'REMOVED');
   });
 
+  it("records each project's own method when objects of two projects alternate (the values are worked out once per project)", async () => {
+    const basic = resolveProject('basic');
+    const longitudinal = resolveProject('longitudinal');
+    for (let i = 0; i < 2; i++) {
+      for (const [proj, codes, temporal] of [
+        [basic, ['113100'], 'REMOVED'],
+        [longitudinal, ['113100', '113107', '113108'], 'MODIFIED'],
+      ] as const) {
+        const d = object(CT);
+        const out = await deidentify({ dataset: d, project: proj, pseudonymizer: new FakePseudonymizer() });
+        assert.equal(out.kind, 'deidentified');
+        assert.deepEqual(d.items(T.DeidentificationMethodCodeSequence)?.map((it) => it.string(T.CodeValue)), codes);
+        assert.equal(d.string(T.LongitudinalTemporalInformationModified), temporal);
+        assert.match(d.string(T.DeidentificationMethod) ?? '', new RegExp(`dicomgate ${proj.name} `));
+      }
+    }
+  });
+
   it('X removes a Type 3 attribute, empties a Type 2 one and dummies a Type 1 one', async () => {
     // Operators' Name (X/Z/D) is Type 2 in the RT Series module, Type 3 in General Series.
     const ct = await deid(object(CT, [T.OperatorsName, 'PN', 'Smith'], [T.InstitutionName, 'LO', 'Hosp']));

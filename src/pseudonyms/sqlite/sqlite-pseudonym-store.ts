@@ -38,6 +38,8 @@ function isUniqueViolation(e: unknown): boolean {
 export class SqlitePseudonymStore implements PseudonymStore {
   readonly #db: Database.Database;
   readonly #stmts = new Map<string, Database.Statement>();
+  /** Project name -> row id, so a write transaction per object does not look it up (two statements) again. */
+  readonly #projectIds = new Map<string, number>();
   /** File databases: every write resolves after its WAL frames are flushed (see WalSync). */
   readonly #walSync: WalSync | undefined;
 
@@ -228,8 +230,14 @@ export class SqlitePseudonymStore implements PseudonymStore {
   }
 
   #projectId(project: string): number {
-    this.#sql('INSERT OR IGNORE INTO projects (name) VALUES (?)').run(project);
-    return (this.#sql('SELECT id FROM projects WHERE name = ?').get(project) as { id: number }).id;
+    const known = this.#projectIds.get(project);
+    if (known !== undefined) return known;
+    const inserted = this.#sql('INSERT OR IGNORE INTO projects (name) VALUES (?)').run(project).changes > 0;
+    const id = (this.#sql('SELECT id FROM projects WHERE name = ?').get(project) as { id: number }).id;
+    // Only a row committed before this transaction is remembered: one inserted here vanishes if the
+    // transaction rolls back. Project rows are never deleted or renamed, so a remembered id stays right.
+    if (!inserted) this.#projectIds.set(project, id);
+    return id;
   }
 
   // Must run inside an IMMEDIATE transaction. Looks up before generating: the same PatientID must map to
