@@ -75,7 +75,7 @@ describe('/modalities: echo, store, query; /peers', () => {
     assert.deepEqual((await call('researcher', 'GET', '/modalities')).json(), ['storage', 'remote', 'down']);
     const expanded = (await call('uploader', 'GET', '/modalities?expand')).json();
     assert.deepEqual([expanded.storage.AET, expanded.storage.Port], ['STORESCP', storescp.port]);
-    assert.deepEqual((await call('researcher', 'GET', '/modalities/storage')).json(), ['configuration', 'echo', 'query', 'store']);
+    assert.deepEqual((await call('researcher', 'GET', '/modalities/storage')).json(), ['configuration', 'echo', 'move', 'query', 'store']);
     assert.equal((await call('researcher', 'GET', '/modalities/storage/configuration')).json().Host, '127.0.0.1');
     assert.equal((await call('researcher', 'GET', '/modalities/nope')).statusCode, 404);
     assert.deepEqual((await call('researcher', 'GET', '/peers')).json(), ['research-pacs']);

@@ -18,6 +18,11 @@ test('every registered route: declared policy, 401 without credentials, 403 for 
       assert.ok(routeStatus.includes(want), `${want} registered`);
     }
     assert.ok(h.routes.filter((r) => r.url.startsWith('/routes')).every((r) => (r.config as { role?: Access }).role === 'admin'), '/routes are admin only');
+    // Retrieves from remote modalities (C-MOVE) pull possibly identifiable data: broker (+admin) only.
+    for (const want of ['POST /queries/:id/retrieve', 'POST /queries/:id/answers/:n/retrieve', 'POST /modalities/:name/move']) {
+      const r = h.routes.find((x) => `${x.method} ${x.url}` === want);
+      assert.equal((r?.config as { role?: Access } | undefined)?.role, 'broker', `${want} registered, broker only`);
+    }
     const problems: string[] = [];
     for (const r of h.routes) {
       const cfg = r.config as { role?: Access; public?: boolean };

@@ -1,10 +1,12 @@
 // Orthanc's DICOM network routes: GET /modalities (+ /{name}, /{name}/configuration),
 // POST /modalities/{name}/echo, /store (C-STORE archived resources to the peer), /query (C-FIND at
-// the peer, answers under /queries/{id}), and GET /peers (other HTTP servers).
+// the peer, answers under /queries/{id}), /move and /queries/{id}/retrieve (C-MOVE, query-retrieve.ts),
+// and GET /peers (other HTTP servers).
 // Modalities are the configured DICOM peers (dicom.peers, named by AE title, and route destinations
 // of kind "dicom", by name). Store is an export of archive data: readers only, within their project
 // scope, audited. Query answers come from the peer as it holds them (possibly identifiable, e.g. a
-// clinical PACS), so query is for the honest broker (and admin). See docs/orthanc-compatibility.md.
+// clinical PACS), so query and retrieve are for the honest broker (and admin). See
+// docs/orthanc-compatibility.md.
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
@@ -20,6 +22,7 @@ import { isResourceId, LEVELS } from '../../index/resource-ids.ts';
 import { readIndex } from '../archive-scope.ts';
 import { simplifyTags, toOrthancTags } from './dicom-tags-json.ts';
 import { notFound } from './orthanc-errors.ts';
+import { QR_LEVEL, registerRetrieveRoutes, type StoredQuery } from './query-retrieve.ts';
 import { READ, type RestDeps } from './rest-deps.ts';
 import { flag } from './resources.ts';
 
@@ -43,27 +46,26 @@ export interface ModalityDeps {
 
 /** Who may list and echo: anyone who may read or send. */
 const NETWORK = ['researcher', 'broker', 'uploader'] as const;
-/** Remote answers are not de-identified. */
+/** Remote answers are not de-identified; what is retrieved from them neither. */
 const QUERY = 'broker' as const;
 const MAX_QUERIES = 100;
 
-interface StoredQuery {
-  id: string;
-  owner: string | null;
-  modality: string;
-  level: string;
-  query: Record<string, string>;
-  answers: Dataset[];
-}
+/**
+ * The unique keys always asked for, per level: the level's own and (study root) those above it, as
+ * Orthanc's FixFindQuery does, so each answer names what a later retrieve moves.
+ */
+const LEVEL_KEYS: Record<string, readonly string[]> = {
+  patient: ['PatientID'],
+  study: ['StudyInstanceUID'],
+  series: ['StudyInstanceUID', 'SeriesInstanceUID'],
+  instance: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'],
+};
 
-const QR_LEVEL: Record<string, string> = { patient: 'PATIENT', study: 'STUDY', series: 'SERIES', instance: 'IMAGE' };
-const LEVEL_KEY: Record<string, string> = { patient: 'PatientID', study: 'StudyInstanceUID', series: 'SeriesInstanceUID', instance: 'SOPInstanceUID' };
-
-/** The C-FIND identifier of an Orthanc {Level, Query}: the level's unique key is always returned. */
+/** The C-FIND identifier of an Orthanc {Level, Query}: the level's unique keys are always returned. */
 export function findIdentifier(level: string, query: Record<string, string>): Dataset {
   const ds = new Dataset();
   ds.setString(0x00080052, 'CS', QR_LEVEL[level]);
-  const keys = { [LEVEL_KEY[level]]: '', ...query };
+  const keys = { ...Object.fromEntries(LEVEL_KEYS[level].map((k) => [k, ''])), ...query };
   for (const [k, v] of Object.entries(keys)) {
     const t = tagForKeyword(k) ?? (/^[0-9A-Fa-f]{8}$/.test(k) ? parseInt(k, 16) >>> 0 : undefined);
     const vr = t === undefined ? undefined : lookup(t)?.vr;
@@ -97,7 +99,7 @@ export function modalityRoutes(mod: ModalityDeps): FastifyPluginAsync<RestDeps> 
       if (!p) throw new AppError('INDEX_NOT_FOUND', { detail: `modality ${name.slice(0, 64)}` });
       return p;
     };
-    const config = (p: ModalityPeer) => ({ AET: p.aet, Host: p.host, Port: p.port, Manufacturer: 'Generic', AllowEcho: true, AllowFind: true, AllowStore: true, AllowMove: false, AllowGet: false, AllowTranscoding: false });
+    const config = (p: ModalityPeer) => ({ AET: p.aet, Host: p.host, Port: p.port, Manufacturer: 'Generic', AllowEcho: true, AllowFind: true, AllowStore: true, AllowMove: true, AllowGet: false, AllowTranscoding: false });
 
     app.get<{ Querystring: { expand?: string } }>('/modalities', { config: { role: NETWORK } }, async (req) => {
       if (!flag(req.query.expand)) return mod.peers.map((p) => p.name);
@@ -106,7 +108,7 @@ export function modalityRoutes(mod: ModalityDeps): FastifyPluginAsync<RestDeps> 
     // Orthanc answers the list of operations below the modality.
     app.get<{ Params: { name: string } }>('/modalities/:name', { config: { role: NETWORK } }, async (req) => {
       peer(req.params.name);
-      return ['configuration', 'echo', 'query', 'store'];
+      return ['configuration', 'echo', 'move', 'query', 'store'];
     });
     app.get<{ Params: { name: string } }>('/modalities/:name/configuration', { config: { role: NETWORK } }, async (req) => config(peer(req.params.name)));
 
@@ -197,7 +199,7 @@ export function modalityRoutes(mod: ModalityDeps): FastifyPluginAsync<RestDeps> 
       [...queries.values()].filter((q) => req.principal?.user.roles.includes('admin') || q.owner === who(req)).map((q) => q.id));
     app.get<{ Params: { id: string } }>('/queries/:id', { config: { role: QUERY } }, async (req) => {
       own(req);
-      return ['answers', 'level', 'modality', 'query'];
+      return ['answers', 'level', 'modality', 'query', 'retrieve'];
     });
     app.get<{ Params: { id: string } }>('/queries/:id/level', { config: { role: QUERY } }, async (req, reply) => reply.type('text/plain').send(QR_LEVEL[own(req).level]));
     app.get<{ Params: { id: string } }>('/queries/:id/modality', { config: { role: QUERY } }, async (req, reply) => reply.type('text/plain').send(own(req).modality));
@@ -217,6 +219,7 @@ export function modalityRoutes(mod: ModalityDeps): FastifyPluginAsync<RestDeps> 
       queries.delete(own(req).id);
       return {};
     });
+    registerRetrieveRoutes(app, deps, { localAet: mod.localAet, peer, ownQuery: own, timeouts, role: QUERY });
 
     // Orthanc peers are other Orthanc/DICOMweb HTTP servers; dicomgate lists its DICOMweb destinations.
     app.get('/peers', { config: { role: NETWORK } }, async () => [...(mod.httpPeers ?? [])]);
