@@ -50,6 +50,8 @@ export function isPending(status: number | undefined): boolean {
 }
 
 const MAX_COMMAND_BYTES = 64 * 1024;
+/** P-DATA fragments written together (one writev) before backpressure is awaited. */
+const SEND_GROUP_BYTES = 256 * 1024;
 /** Identifiers and response datasets are small; a bigger one is refused rather than buffered. */
 export const MAX_BUFFERED_DATASET = 4 * 1024 * 1024;
 
@@ -234,17 +236,46 @@ export class DimseChannel implements AssociationUser {
     if (this.closed) throw new AppError('DIMSE_ABORTED', { detail: describe(this.closed) });
     const max = this.association.maxSendPdvData;
     const cmd = encodeCommand(command);
-    for (let off = 0; off < cmd.length; off += max) {
-      const data = cmd.subarray(off, off + max);
-      await this.association.sendPData([{ contextId, isCommand: true, isLast: off + max >= cmd.length, data }]);
+    if (dataset === undefined) {
+      for (let off = 0; off < cmd.length; off += max) {
+        await this.association.sendPData([{ contextId, isCommand: true, isLast: off + max >= cmd.length, data: cmd.subarray(off, off + max) }]);
+      }
+      return;
     }
-    if (dataset === undefined) return;
+    // Fragments go out in groups of SEND_GROUP_BYTES, each group one writev (see Association.cork),
+    // and backpressure is awaited per group: with a 16 KB maximum PDU (DCMTK's default) a 512x512
+    // slice used to be 33 writes, each waking the peer.
     let held: Buffer | undefined;
-    for await (const frag of fragments(dataset, max)) {
-      if (held) await this.association.sendPData([{ contextId, isCommand: false, isLast: false, data: held }]);
-      held = frag;
+    let group: Promise<void>[] = [];
+    let groupBytes = 0;
+    const flush = async (): Promise<void> => {
+      this.association.uncork();
+      const sent = group;
+      group = [];
+      groupBytes = 0;
+      await Promise.all(sent);
+    };
+    try {
+      // The command goes out with the first group of its dataset.
+      this.association.cork();
+      for (let off = 0; off < cmd.length; off += max) {
+        group.push(this.association.sendPData([{ contextId, isCommand: true, isLast: off + max >= cmd.length, data: cmd.subarray(off, off + max) }]));
+        groupBytes += Math.min(max, cmd.length - off);
+      }
+      for await (const frag of fragments(dataset, max)) {
+        if (held) {
+          if (group.length === 0) this.association.cork();
+          group.push(this.association.sendPData([{ contextId, isCommand: false, isLast: false, data: held }]));
+          groupBytes += held.length;
+          if (groupBytes >= SEND_GROUP_BYTES) await flush();
+        }
+        held = frag;
+      }
+      if (group.length === 0) this.association.cork();
+      group.push(this.association.sendPData([{ contextId, isCommand: false, isLast: true, data: held ?? Buffer.alloc(0) }]));
+    } finally {
+      await flush();
     }
-    await this.association.sendPData([{ contextId, isCommand: false, isLast: true, data: held ?? Buffer.alloc(0) }]);
   }
 }
 
