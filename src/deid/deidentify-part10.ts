@@ -1,7 +1,7 @@
 // Bytes in, bytes out: what an intake needs for gateway mode (C-STORE / STOW / upload -> de-identify
 // -> archive) and what `dicomgate deid` does per file. Parsing and encoding are in memory; no files.
 import { isAppError } from '../core/errors.ts';
-import { readPart10, writePart10 } from '../dicom/part10.ts';
+import { readPart10, writePart10, type DicomFile } from '../dicom/part10.ts';
 import { T } from '../dicom/tag.ts';
 import { deidentify } from './engine.ts';
 import type { AttributeChange, QuarantineReason, RejectReason } from './outcome.ts';
@@ -15,6 +15,8 @@ export type Part10Outcome =
       readonly kind: 'deidentified';
       /** The de-identified Part-10 file, as chunks for writev. */
       readonly chunks: Buffer[];
+      /** The same file parsed (what the chunks encode), so ingest need not parse its header again. */
+      readonly file: DicomFile;
       readonly pseudonymousPatientId: string;
       readonly studyInstanceUid: string;
       readonly seriesInstanceUid: string;
@@ -53,6 +55,7 @@ export async function deidentifyPart10(
   return {
     kind: 'deidentified',
     chunks,
+    file,
     pseudonymousPatientId: outcome.dataset.string(T.PatientID) ?? '',
     studyInstanceUid: outcome.studyInstanceUid,
     seriesInstanceUid: outcome.seriesInstanceUid,

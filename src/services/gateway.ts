@@ -58,7 +58,7 @@ export class GatewayService {
       case 'deidentified': {
         // Recorded with the project, so reads are limited to users with access to it.
         // Chunks straight into a journaled blob: no concatenated copy, one flush (see IngestService.ingestChunks).
-        const r = await this.#ingest.ingestChunks(outcome.chunks, { ...source, project: target.project.name });
+        const r = await this.#ingest.ingestChunks(outcome.chunks, { ...source, project: target.project.name }, outcome.file);
         if (r.status === 'rejected') return { status: 'rejected', code: r.code, reason: r.reason, retryable: r.retryable };
         // UIDs logged here are the pseudonymous ones: this line is on the research side.
         this.#log.debug('gateway stored', { project: target.project.name, sopInstanceUid: r.sopInstanceUid, status: r.status });

@@ -146,9 +146,10 @@ export class IngestService {
   /**
    * Stores an object given as chunks (the de-identified output of a gateway intake) through a
    * journaled writer, like a C-STORE: written without concatenating the chunks, parsed from the
-   * writer's head, one flush for the blob and an index commit without a sync of its own.
+   * writer's head (or taken from `parsed`, the file the chunks encode, when the caller has it), one
+   * flush for the blob and an index commit without a sync of its own.
    */
-  async ingestChunks(chunks: readonly Uint8Array[], source: InstanceSource): Promise<IngestResult> {
+  async ingestChunks(chunks: readonly Uint8Array[], source: InstanceSource, parsed?: DicomFile): Promise<IngestResult> {
     let writer: BlobWriter;
     try {
       writer = await this.blobs.open({ journal: true, ...(source.project !== undefined && { project: source.project }) });
@@ -161,18 +162,18 @@ export class IngestService {
       await writer.abort();
       return rejected(e, 'STORE_UNAVAILABLE');
     }
-    return this.ingestStaged(writer, source);
+    return this.ingestStaged(writer, source, parsed);
   }
 
   /**
    * Stores an object already streamed into a BlobWriter (C-STORE fragments written as they came).
-   * Commits or aborts the writer.
+   * Commits or aborts the writer. `parsed`: the file the writer holds, already parsed by the caller.
    */
-  async ingestStaged(writer: BlobWriter, source: InstanceSource): Promise<IngestResult> {
+  async ingestStaged(writer: BlobWriter, source: InstanceSource, parsed?: DicomFile): Promise<IngestResult> {
     const results: (IngestResult | undefined)[] = [undefined];
     let p: Parsed | undefined;
     try {
-      p = toParsed(await stagedHeader(writer), writer.size, source);
+      p = toParsed(parsed ?? (await stagedHeader(writer)), writer.size, source);
     } catch (e) {
       await writer.abort();
       return rejected(e, 'DICOM_PARSE');
