@@ -3,6 +3,7 @@
 // processes and worker threads sharing the file (the write lock is taken before the lookup).
 import Database from 'better-sqlite3';
 import { AppError } from '../../core/errors.ts';
+import { SAFETY_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from '../../core/sqlite-checkpointer.ts';
 import { WalSync } from '../../core/sqlite-wal-sync.ts';
 import type { PatientKey, PatientPseudonym, PseudonymPolicy } from '../../deid/pseudonymizer.ts';
 import { drawDateShift, newUid, patternIsRandom, renderPattern } from '../generate.ts';
@@ -42,6 +43,7 @@ export class SqlitePseudonymStore implements PseudonymStore {
   readonly #projectIds = new Map<string, number>();
   /** File databases: every write resolves after its WAL frames are flushed (see WalSync). */
   readonly #walSync: WalSync | undefined;
+  #checkpointer: SqliteCheckpointer | undefined;
 
   /** `file` is a path or ':memory:'. */
   constructor(file: string) {
@@ -58,6 +60,12 @@ export class SqlitePseudonymStore implements PseudonymStore {
         : new WalSync(`${file}-wal`, (cause) => new AppError('KEYS_UNAVAILABLE', { detail: `cannot sync the SQLite key database: ${(cause as { code?: string }).code ?? 'error'}`, cause }));
       this.#db.pragma('foreign_keys = ON');
       this.#db.pragma('busy_timeout = 10000');
+      if (!memory) {
+        // Checkpoints off the event loop, as for the index (core/sqlite-checkpointer.ts): a gateway
+        // writes new mappings for nearly every instance, so the automatic one ran every few hundred.
+        this.#db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
+        this.#checkpointer = new SqliteCheckpointer(file);
+      }
     } catch (cause) {
       throw new AppError('KEYS_UNAVAILABLE', { detail: 'cannot open SQLite key database', cause });
     }
@@ -200,6 +208,7 @@ export class SqlitePseudonymStore implements PseudonymStore {
 
   async close(): Promise<void> {
     await this.#walSync?.close();
+    await this.#checkpointer?.close();
     this.#db.close();
   }
 
