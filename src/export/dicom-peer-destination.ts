@@ -23,6 +23,8 @@ export interface DicomPeer {
 }
 
 const NATIVE = new Set<string>([TS.ExplicitVRLittleEndian, TS.ImplicitVRLittleEndian, TS.ExplicitVRBigEndian]);
+/** Read buffers up to this size are kept for the next item; a larger instance gets a buffer of its own. */
+const RECYCLE_MAX_BYTES = 64 * 1024 * 1024;
 
 export class DicomPeerDestination implements Destination {
   readonly name: string;
@@ -33,6 +35,12 @@ export class DicomPeerDestination implements Destination {
   readonly #wanted = new Map<string, Set<string>>();
   #chain: Promise<unknown> = Promise.resolve();
   #idle: NodeJS.Timeout | undefined;
+  /**
+   * Items are read into this one buffer (sends are serialised, and a C-STORE's bytes are no longer
+   * needed once its response arrived): a fresh buffer per instance cost ~0.4 ms of page faults per
+   * 525 KB slice on the bench machine and made V8 collect every few dozen instances.
+   */
+  #buf: Buffer | undefined;
 
   constructor(name: string, peer: DicomPeer, load: ItemLoader) {
     this.name = name;
@@ -49,7 +57,14 @@ export class DicomPeerDestination implements Destination {
   }
 
   async #send(item: string): Promise<void> {
-    const bytes = Buffer.from(await this.#load(item));
+    const loaded = await this.#load(item, this.#buf);
+    // A view, not a copy: the loader's answer is ours until the next load.
+    const bytes = Buffer.from(loaded.buffer, loaded.byteOffset, loaded.byteLength);
+    if (bytes.buffer !== this.#buf?.buffer && bytes.length < RECYCLE_MAX_BYTES) {
+      // It did not fit (or came from elsewhere): a buffer of our own for the next items, never pooled
+      // memory (readInto writes into it), rounded up so slightly larger instances fit too.
+      this.#buf = Buffer.allocUnsafeSlow(Math.ceil((bytes.length + 1) / 65_536) * 65_536);
+    }
     const meta = parsePart10Meta(bytes, 'instance');
     const known = this.#wanted.get(meta.sopClassUid);
     if (!known?.has(meta.transferSyntaxUid)) {
@@ -70,12 +85,16 @@ export class DicomPeerDestination implements Destination {
     try {
       result = await assoc.store({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: ts, open: () => data });
     } catch (e) {
+      this.#buf = undefined; // the aborted send may still reference it
       await this.#drop(true);
       throw e;
     }
     this.#armIdle();
     const cat = statusCategory(result.status);
     if (cat === 'success' || cat === 'warning') return;
+    // Only a success or warning means the peer read the whole data set (so every byte of the buffer
+    // left it); a failure may come early while fragments are still being written from it.
+    this.#buf = undefined;
     // PS3.4 B.2.3: A7xx Refused: Out of Resources is temporary; other failures are not.
     if ((result.status & 0xff00) === 0xa700) throw new AppError('ROUTE_PEER_BUSY', { detail: `${this.name}: ${formatStatus(result.status)} for ${meta.sopInstanceUid}` });
     throw new AppError('DIMSE_PEER_FAILURE', { detail: `${this.name}: ${formatStatus(result.status)} for ${meta.sopInstanceUid}` });
@@ -94,7 +113,10 @@ export class DicomPeerDestination implements Destination {
   #armIdle(): void {
     if (this.#idle) clearTimeout(this.#idle);
     this.#idle = setTimeout(() => {
-      this.#chain = this.#chain.then(() => this.#drop());
+      this.#chain = this.#chain.then(() => {
+        this.#buf = undefined; // idle: give the memory back
+        return this.#drop();
+      });
     }, this.#peer.idleMs ?? 5_000);
     this.#idle.unref();
   }

@@ -8,8 +8,13 @@ import { DiskExporter, type DiskExportOptions } from './disk-exporter.ts';
 import { writeFolderDicomdir, type DicomdirResult } from './disk-dicomdir.ts';
 import { makeDirs } from './make-dirs.ts';
 
-/** Reads an item (archive reference) as Part-10 bytes. */
-export type ItemLoader = (item: string) => Promise<Uint8Array>;
+/**
+ * Reads an item (archive reference) as Part-10 bytes. With `into`, the loader may read into that
+ * buffer and answer a view of it (callers that handle one item at a time recycle one buffer: a fresh
+ * half-megabyte buffer per instance costs page faults and full garbage collections); a buffer too
+ * small is ignored. The answer is only valid until the caller's next load into the same buffer.
+ */
+export type ItemLoader = (item: string, into?: Buffer) => Promise<Uint8Array>;
 
 export class DiskDestination implements Destination {
   readonly name: string;

@@ -31,11 +31,23 @@ export interface JobRepo {
    * locks its study, sets it Running with a lease. Jobs whose lease expired go back to Pending first.
    */
   claim(opts: ClaimOptions): Promise<JobRecord | undefined>;
+  /**
+   * claim() of up to `limit` jobs in one transaction, in claim order; at most one per study (the
+   * per-study lock). Each is Running with its own lease, fenced by `workerId` like a single claim.
+   */
+  claimMany(opts: ClaimOptions & { readonly limit: number }): Promise<JobRecord[]>;
   /** Extends the lease; false when the job is no longer ours (taken over, cancelled). Returns the pending operator request. */
   heartbeat(id: string, workerId: string, leaseUntil: number, progress?: number): Promise<{ owned: boolean; request: JobRecord['request'] }>;
   /** After a `continue` step: saves the next step index and checkpoint. */
   checkpoint(id: string, workerId: string, step: number, checkpoint: unknown, progress: number, now: number): Promise<boolean>;
   complete(id: string, workerId: string, result: unknown, now: number): Promise<boolean>;
+  /** complete() of several jobs in one transaction (a group commit); returns the ids that were still ours. */
+  completeMany(done: readonly { readonly id: string; readonly result: unknown }[], workerId: string, now: number): Promise<string[]>;
+  /**
+   * completeMany() (as `opts.workerId`, at `opts.now`) and then claimMany() in one transaction: a
+   * runner loop that finished jobs and looks for more pays one commit, not two.
+   */
+  completeAndClaim(done: readonly { readonly id: string; readonly result: unknown }[], opts: ClaimOptions & { readonly limit: number }): Promise<{ completed: string[]; jobs: JobRecord[] }>;
   /** Retry after runAfter (state Retry), attempts + 1, study unlocked. */
   retry(id: string, workerId: string, runAfter: number, error: JobError, now: number): Promise<boolean>;
   /** Permanent failure, attempts + 1, study unlocked. */

@@ -43,9 +43,16 @@ export interface DestinationOptions {
   readonly concurrency?: number;
   readonly maxAttempts?: number;
   readonly backoff?: BackoffOptions;
+  /** Jobs a runner loop claims (and completes) per transaction; see RunnerOptions.batch. */
+  readonly batch?: number;
 }
 
 export const DEFAULT_ROUTE_ATTEMPTS = 40;
+/**
+ * A backlog of instance routes (one job each) is claimed and completed 16 at a time: two commits
+ * per 16 forwards instead of per forward. A crash re-sends at most the batch (sends are idempotent).
+ */
+export const DEFAULT_ROUTE_BATCH = 16;
 export const DEFAULT_ROUTE_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 1_000, maxMs: 300_000, jitter: 0.2 });
 
 export const routeJobType = (destination: string): string => `route:${destination}`;
@@ -76,12 +83,15 @@ export class RouteQueues {
           await d.afterJob?.(p.items);
           return done({ sent: p.items.length });
         },
+        // One item left (an instance route): it may wait in a batch; a study's send may not.
+        batchable: (job) => (job.payload as RouteItemPayload).items.length - job.step <= 1,
       };
       const runner = new JobRunner(repo, [handler], {
         ...runnerOpts,
         workerId: runnerOpts.workerId ? `${runnerOpts.workerId}/${d.name}` : undefined,
         concurrency: opts.concurrency ?? 2,
         backoff: opts.backoff ?? DEFAULT_ROUTE_BACKOFF,
+        batch: opts.batch ?? DEFAULT_ROUTE_BATCH,
       });
       this.#destinations.set(d.name, { dest: d, opts, runner });
     }
@@ -117,9 +127,10 @@ export class RouteQueues {
     };
   }
 
-  /** Jobs were enqueued behind our back (dispatcher): idle runners look now. */
-  wake(): void {
-    for (const d of this.#destinations.values()) d.runner.wake();
+  /** Jobs were enqueued behind our back (dispatcher, runtime): idle runners (of one destination) look now. */
+  wake(destination?: string): void {
+    if (destination !== undefined) this.#destinations.get(destination)?.runner.wake();
+    else for (const d of this.#destinations.values()) d.runner.wake();
   }
 
   has(destination: string): boolean {

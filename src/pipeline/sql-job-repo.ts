@@ -8,6 +8,7 @@ import type { SqlDb, SqlQuery } from './sql-db.ts';
 
 // Candidates examined per claim: a few, so a study held by another worker does not starve the claim.
 const CLAIM_BATCH = 8;
+const COMPLETE_SET = `state = 'Success', progress = 1, result = $4, completed_at = $3`;
 // Lease sweeps (Running jobs of dead workers -> Pending) run at most this often per repo.
 const SWEEP_EVERY_MS = 1_000;
 
@@ -27,7 +28,12 @@ export class SqlJobRepo implements JobRepo {
     return migratePipeline(this.#db);
   }
 
-  async enqueue(spec: EnqueueSpec, now: number): Promise<JobRecord> {
+  enqueue(spec: EnqueueSpec, now: number): Promise<JobRecord> {
+    return this.#db.tx((q) => this.enqueueIn(q, spec, now));
+  }
+
+  /** enqueue() inside the caller's transaction (one commit for an instance's touch and route jobs). */
+  async enqueueIn(q: SqlQuery, spec: EnqueueSpec, now: number): Promise<JobRecord> {
     const params = [
       spec.type,
       toJson(spec.payload),
@@ -38,84 +44,108 @@ export class SqlJobRepo implements JobRepo {
       spec.runAfter ?? now,
       now,
     ];
-    return this.#db.tx(async (q) => {
-      const rows = await q.query<JobRow>(
-        `INSERT INTO ${this.#jobs} (type, payload, priority, study_key, dedupe_key, state, max_attempts, run_after, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, $8, $8) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
-        params,
-      );
-      if (rows[0]) return toJobRecord(rows[0]);
-      const existing = await q.query<JobRow>(`SELECT * FROM ${this.#jobs} WHERE dedupe_key = $1`, [spec.dedupeKey]);
-      return toJobRecord(existing[0] as JobRow);
-    });
+    const rows = await q.query<JobRow>(
+      `INSERT INTO ${this.#jobs} (type, payload, priority, study_key, dedupe_key, state, max_attempts, run_after, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, $8, $8) ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
+      params,
+    );
+    if (rows[0]) return toJobRecord(rows[0]);
+    const existing = await q.query<JobRow>(`SELECT * FROM ${this.#jobs} WHERE dedupe_key = $1`, [spec.dedupeKey]);
+    return toJobRecord(existing[0] as JobRow);
   }
 
   async claim(opts: ClaimOptions): Promise<JobRecord | undefined> {
-    if (opts.types.length === 0) return undefined;
-    if (opts.now - this.#lastSweep >= SWEEP_EVERY_MS) {
+    return (await this.claimMany({ ...opts, limit: 1 }))[0];
+  }
+
+  async claimMany(opts: ClaimOptions & { readonly limit: number }): Promise<JobRecord[]> {
+    return (await this.completeAndClaim([], opts)).jobs;
+  }
+
+  async completeAndClaim(done: readonly { readonly id: string; readonly result: unknown }[], opts: ClaimOptions & { readonly limit: number }): Promise<{ completed: string[]; jobs: JobRecord[] }> {
+    const claiming = opts.types.length > 0 && opts.limit >= 1;
+    if (claiming && opts.now - this.#lastSweep >= SWEEP_EVERY_MS) {
       this.#lastSweep = opts.now;
       await this.#db.tx((q) => this.#sweepExpired(q, opts.now));
     }
+    if (done.length === 0 && !claiming) return { completed: [], jobs: [] };
     const typeList = opts.types.map((_, i) => `$${i + 2}`).join(', ');
-    if (this.#db.dialect === 'postgres') return this.#claimPg(opts, typeList);
-    // SQLite: BEGIN IMMEDIATE already excludes every other writer, no row locks needed.
+    // PostgreSQL: a claim alone is one statement, no transaction needed.
+    if (done.length === 0 && this.#db.dialect === 'postgres') return { completed: [], jobs: await this.#claimPg(this.#db, opts, typeList) };
     return this.#db.tx(async (q) => {
-      const candidates = await q.query<JobRow>(
-        `SELECT j.* FROM ${this.#jobs} j
-         WHERE j.state IN ('Pending', 'Retry') AND j.run_after <= $1 AND j.type IN (${typeList})
-           AND (j.study_key IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#locks} l WHERE l.study_key = j.study_key))
-         ORDER BY j.priority DESC, j.id LIMIT ${CLAIM_BATCH}`,
-        [opts.now, ...opts.types],
-      );
-      for (const c of candidates) {
-        if (c.study_key !== null) {
-          // PostgreSQL: a concurrent claim of another job of this study holds an uncommitted lock
-          // row; this insert waits for it and then does nothing. The primary key is the lock.
-          const got = await q.query(`INSERT INTO ${this.#locks} (study_key, job_id) VALUES ($1, $2) ON CONFLICT (study_key) DO NOTHING RETURNING job_id`, [c.study_key, c.id]);
-          if (got.length === 0) continue;
-        }
-        const rows = await q.query<JobRow>(
-          `UPDATE ${this.#jobs} SET state = 'Running', locked_by = $2, lease_until = $3, request = NULL, updated_at = $4 WHERE id = $1 RETURNING *`,
-          [c.id, opts.workerId, opts.now + opts.leaseMs, opts.now],
-        );
-        return toJobRecord(rows[0] as JobRow);
-      }
-      return undefined;
+      const completed: string[] = [];
+      for (const d of done) if (await this.#finishIn(q, d.id, opts.workerId, opts.now, COMPLETE_SET, [toJson(d.result)])) completed.push(d.id);
+      if (!claiming) return { completed, jobs: [] };
+      const jobs = this.#db.dialect === 'postgres' ? await this.#claimPg(q, opts, typeList) : await this.#claimSqlite(q, opts, typeList);
+      return { completed, jobs };
     });
   }
 
-  // PostgreSQL: one round trip per claim. The candidate row is locked (SKIP LOCKED), its study
-  // lock inserted and the job updated in one statement. When the study lock conflicts (another
-  // claim took a job of the same study meanwhile), nothing is returned; by then the winner's lock
-  // row is committed, so the next attempt's NOT EXISTS skips that study.
-  async #claimPg(opts: ClaimOptions, typeList: string): Promise<JobRecord | undefined> {
+  // SQLite: BEGIN IMMEDIATE already excludes every other writer, no row locks needed.
+  async #claimSqlite(q: SqlQuery, opts: ClaimOptions & { readonly limit: number }, typeList: string): Promise<JobRecord[]> {
+    const candidates = await q.query<JobRow>(
+      `SELECT j.* FROM ${this.#jobs} j
+       WHERE j.state IN ('Pending', 'Retry') AND j.run_after <= $1 AND j.type IN (${typeList})
+         AND (j.study_key IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#locks} l WHERE l.study_key = j.study_key))
+       ORDER BY j.priority DESC, j.id LIMIT ${opts.limit + CLAIM_BATCH - 1}`,
+      [opts.now, ...opts.types],
+    );
+    const out: JobRecord[] = [];
+    for (const c of candidates) {
+      if (c.study_key !== null) {
+        // The primary key is the lock: a second candidate of a study taken here (or by another
+        // claim) inserts nothing and is skipped.
+        const got = await q.query(`INSERT INTO ${this.#locks} (study_key, job_id) VALUES ($1, $2) ON CONFLICT (study_key) DO NOTHING RETURNING job_id`, [c.study_key, c.id]);
+        if (got.length === 0) continue;
+      }
+      const rows = await q.query<JobRow>(
+        `UPDATE ${this.#jobs} SET state = 'Running', locked_by = $2, lease_until = $3, request = NULL, updated_at = $4 WHERE id = $1 RETURNING *`,
+        [c.id, opts.workerId, opts.now + opts.leaseMs, opts.now],
+      );
+      out.push(toJobRecord(rows[0] as JobRow));
+      if (out.length >= opts.limit) break;
+    }
+    return out;
+  }
+
+  // PostgreSQL: one round trip per claim. The candidate rows are locked (SKIP LOCKED), their study
+  // locks inserted and the jobs updated in one statement. A candidate whose study lock conflicts
+  // (another claim took a job of that study meanwhile, or an earlier candidate of this one) is not
+  // updated; if that leaves nothing, the next attempt's NOT EXISTS skips the studies now locked.
+  async #claimPg(q: SqlQuery, opts: ClaimOptions & { readonly limit: number }, typeList: string): Promise<JobRecord[]> {
     const n = opts.types.length;
     const sql = `
-      WITH c AS (
-        SELECT j.id, j.study_key FROM ${this.#jobs} j
+      WITH c0 AS (
+        SELECT j.id, j.study_key, j.priority FROM ${this.#jobs} j
         WHERE j.state IN ('Pending', 'Retry') AND j.run_after <= $1 AND j.type IN (${typeList})
           AND (j.study_key IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#locks} l WHERE l.study_key = j.study_key))
-        ORDER BY j.priority DESC, j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED
+        ORDER BY j.priority DESC, j.id LIMIT ${opts.limit + CLAIM_BATCH - 1} FOR UPDATE OF j SKIP LOCKED
+      ), c AS (
+        -- The first candidate of each study (FOR UPDATE rules out a window function in c0 itself);
+        -- a job without a study is its own partition ('#' keeps it apart from any study key).
+        SELECT id, study_key, priority FROM (
+          SELECT c0.*, ROW_NUMBER() OVER (PARTITION BY COALESCE(study_key, '#' || id::text) ORDER BY priority DESC, id) AS nth FROM c0
+        ) x WHERE nth = 1 ORDER BY priority DESC, id LIMIT ${opts.limit}
       ), l AS (
         INSERT INTO ${this.#locks} (study_key, job_id) SELECT study_key, id FROM c WHERE study_key IS NOT NULL
         ON CONFLICT (study_key) DO NOTHING RETURNING job_id
       )
       UPDATE ${this.#jobs} u SET state = 'Running', locked_by = $${n + 2}, lease_until = $${n + 3}, request = NULL, updated_at = $1
-      FROM c WHERE u.id = c.id AND (c.study_key IS NULL OR EXISTS (SELECT 1 FROM l))
+      FROM c WHERE u.id = c.id AND (c.study_key IS NULL OR c.id IN (SELECT job_id FROM l))
       RETURNING u.*`;
     const params = [opts.now, ...opts.types, opts.workerId, opts.now + opts.leaseMs];
     for (let attempt = 0; attempt < CLAIM_BATCH; attempt++) {
-      const rows = await this.#db.query<JobRow>(sql, params);
-      if (rows[0]) return toJobRecord(rows[0]);
-      // Empty: no candidate at all, or a lost study race. Only the latter is worth another look.
-      const any = await this.#db.query(
+      const rows = await q.query<JobRow>(sql, params);
+      if (rows.length > 0) return rows.map(toJobRecord).sort((a, b) => b.priority - a.priority || Number(a.id) - Number(b.id));
+      // Empty: no candidate at all, or lost study races. Only the latter is worth another look.
+      const any = await q.query(
         `SELECT 1 FROM ${this.#jobs} j WHERE j.state IN ('Pending', 'Retry') AND j.run_after <= $1 AND j.type IN (${typeList})
            AND (j.study_key IS NULL OR NOT EXISTS (SELECT 1 FROM ${this.#locks} l WHERE l.study_key = j.study_key)) LIMIT 1`,
         [opts.now, ...opts.types],
       );
-      if (any.length === 0) return undefined;
+      if (any.length === 0) return [];
     }
-    return undefined;
+    return [];
   }
 
   // A Running job whose lease expired belongs to a dead (or stalled) worker: it runs again from
@@ -151,7 +181,16 @@ export class SqlJobRepo implements JobRepo {
   }
 
   complete(id: string, workerId: string, result: unknown, now: number): Promise<boolean> {
-    return this.#finish(id, workerId, now, `state = 'Success', progress = 1, result = $4, completed_at = $3`, [toJson(result)]);
+    return this.#finish(id, workerId, now, COMPLETE_SET, [toJson(result)]);
+  }
+
+  completeMany(done: readonly { readonly id: string; readonly result: unknown }[], workerId: string, now: number): Promise<string[]> {
+    if (done.length === 0) return Promise.resolve([]);
+    return this.#db.tx(async (q) => {
+      const ours: string[] = [];
+      for (const d of done) if (await this.#finishIn(q, d.id, workerId, now, COMPLETE_SET, [toJson(d.result)])) ours.push(d.id);
+      return ours;
+    });
   }
 
   retry(id: string, workerId: string, runAfter: number, error: JobError, now: number): Promise<boolean> {
@@ -172,22 +211,26 @@ export class SqlJobRepo implements JobRepo {
 
   // Ends a Running job's lease (fenced by the worker id) and drops its study lock in one transaction.
   #finish(id: string, workerId: string, now: number, set: string, extra: readonly unknown[]): Promise<boolean> {
+    if (parseJobId(id) === undefined) return Promise.resolve(false);
+    // PostgreSQL: #finishIn is one statement, so one implicit transaction without BEGIN/COMMIT.
+    if (this.#db.dialect === 'postgres') return this.#finishIn(this.#db, id, workerId, now, set, extra);
+    return this.#db.tx((q) => this.#finishIn(q, id, workerId, now, set, extra));
+  }
+
+  async #finishIn(q: SqlQuery, id: string, workerId: string, now: number, set: string, extra: readonly unknown[]): Promise<boolean> {
     const n = parseJobId(id);
-    if (n === undefined) return Promise.resolve(false);
+    if (n === undefined) return false;
     const update = `UPDATE ${this.#jobs} SET ${set}, locked_by = NULL, lease_until = NULL, request = NULL, updated_at = $3
          WHERE id = $1 AND locked_by = $2 AND state = 'Running' RETURNING id`;
     if (this.#db.dialect === 'postgres') {
-      // One statement (so one implicit transaction): the job update and the unlock commit together.
-      return this.#db
-        .query(`WITH u AS (${update}), d AS (DELETE FROM ${this.#locks} WHERE job_id IN (SELECT id FROM u)) SELECT id FROM u`, [n, workerId, now, ...extra])
-        .then((rows) => rows.length > 0);
+      // The job update and the unlock in one statement.
+      const rows = await q.query(`WITH u AS (${update}), d AS (DELETE FROM ${this.#locks} WHERE job_id IN (SELECT id FROM u)) SELECT id FROM u`, [n, workerId, now, ...extra]);
+      return rows.length > 0;
     }
-    return this.#db.tx(async (q) => {
-      const rows = await q.query(update, [n, workerId, now, ...extra]);
-      if (rows.length === 0) return false;
-      await q.query(`DELETE FROM ${this.#locks} WHERE job_id = $1`, [n]);
-      return true;
-    });
+    const rows = await q.query(update, [n, workerId, now, ...extra]);
+    if (rows.length === 0) return false;
+    await q.query(`DELETE FROM ${this.#locks} WHERE job_id = $1`, [n]);
+    return true;
   }
 
   cancel(id: string, now: number): Promise<JobRecord | undefined> {

@@ -2,6 +2,7 @@
 // promise chain because workers of one process share the connection and a transaction body awaits.
 import Database from 'better-sqlite3';
 import { AppError } from '../core/errors.ts';
+import { SAFETY_AUTOCHECKPOINT_PAGES } from '../core/sqlite-checkpointer.ts';
 import type { SqlDb, SqlQuery } from './sql-db.ts';
 
 type Db = Database.Database;
@@ -27,6 +28,14 @@ export class SqliteSqlDb implements SqlDb {
     if (this.#owned) {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
+      // In `serve` this connection shares index.sqlite's WAL with the index's connection, whose
+      // checkpoints run on a worker thread, with an automatic one at 16000 pages as a safety net
+      // (core/sqlite-checkpointer.ts). An automatic checkpoint runs inside whichever COMMIT crosses
+      // its connection's threshold, on the event loop, with fsyncs; with SQLite's default of 1000
+      // pages ours crossed first and did the index's checkpoints in our commits (the index then
+      // kept 4000). So the same safety net here; a database of our own (CLI, tests) is still
+      // checkpointed.
+      this.#db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
     }
     // Another process holding the write lock makes BEGIN IMMEDIATE wait, not fail.
     this.#db.pragma('busy_timeout = 5000');

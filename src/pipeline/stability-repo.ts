@@ -57,13 +57,16 @@ export class StabilityRepo {
    * received it) are recorded with the study in the same transaction, for the event's consumers.
    */
   async touch(studyKey: string, seriesKey: string | undefined, now: number, tags: readonly string[] = []): Promise<void> {
-    await this.#db.tx(async (q) => {
-      await this.#touchRow(q, 'study', studyKey, studyKey, now);
-      if (seriesKey !== undefined) await this.#touchRow(q, 'series', seriesKey, studyKey, now);
-      for (const tag of tags) {
-        await q.query(`INSERT INTO ${this.#tags} (study_key, tag) VALUES ($1, $2) ON CONFLICT (study_key, tag) DO NOTHING`, [studyKey, tag]);
-      }
-    });
+    await this.#db.tx((q) => this.touchIn(q, studyKey, seriesKey, now, tags));
+  }
+
+  /** touch() inside the caller's transaction (the runtime commits it with the instance's route jobs). */
+  async touchIn(q: SqlQuery, studyKey: string, seriesKey: string | undefined, now: number, tags: readonly string[] = []): Promise<void> {
+    await this.#touchRow(q, 'study', studyKey, studyKey, now);
+    if (seriesKey !== undefined) await this.#touchRow(q, 'series', seriesKey, studyKey, now);
+    for (const tag of tags) {
+      await q.query(`INSERT INTO ${this.#tags} (study_key, tag) VALUES ($1, $2) ON CONFLICT (study_key, tag) DO NOTHING`, [studyKey, tag]);
+    }
   }
 
   /** The tags recorded with a study's instances (touch). */

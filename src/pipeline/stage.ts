@@ -30,4 +30,10 @@ export interface StepContext {
 export interface JobHandler {
   readonly type: string;
   runStep(ctx: StepContext): Promise<StepResult>;
+  /**
+   * With a runner that claims batches: may this job wait in a batch behind others? Short jobs (one
+   * step) yes; a long one claimed behind another is handed back at once, so an idle loop runs it in
+   * parallel. Default: every job.
+   */
+  batchable?(job: JobRecord): boolean;
 }

@@ -17,6 +17,7 @@ import { SqlJobRepo } from '../pipeline/sql-job-repo.ts';
 import { StabilityRepo, type StableEvent } from '../pipeline/stability-repo.ts';
 import { StableStudyTracker } from '../pipeline/stable-study-tracker.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import type { ItemLoader } from '../export/disk-destination.ts';
 import type { InstanceSource, StoredNotice } from './ingest.ts';
 import { PipelineNotifications, type NotificationOptions, type StudyContext } from './pipeline-notifications.ts';
 import type { JobRecord } from '../pipeline/job.ts';
@@ -41,13 +42,15 @@ type RouteStage = Extract<PipelineStage, { kind: 'route' }>;
 
 const SOURCE_OF: Record<InstanceSource['transport'], IntakeSource> = { dimse: 'dimse', stow: 'stow', rest: 'upload', import: 'folder' };
 
-/** The Part-10 bytes of an archived instance (route items are Orthanc instance ids). */
-export function archiveItemLoader(index: ArchiveIndex, blobs: BlobStore): (item: string) => Promise<Uint8Array> {
-  return async (item) => {
+/** The Part-10 bytes of an archived instance (route items are Orthanc instance ids); see ItemLoader. */
+export function archiveItemLoader(index: ArchiveIndex, blobs: BlobStore): ItemLoader {
+  return async (item, into) => {
     const inst = await index.getResource('instance', item);
     // Deleted since it was queued: nothing to send, and retrying cannot help (dead letter).
     if (!inst?.file) throw new AppError('INDEX_NOT_FOUND', { detail: `instance ${item} is no longer in the archive` });
-    return blobs.get(inst.file.blobKey);
+    // The recorded size spares the store a stat; the read still checks it.
+    const { blobKey, fileSize } = inst.file;
+    return into && blobs.readInto ? blobs.readInto(blobKey, into, fileSize) : blobs.get(blobKey, fileSize);
   };
 }
 
@@ -61,11 +64,16 @@ export class PipelineRuntime {
   readonly #pipelines: ReadonlyMap<string, Pipeline>;
   readonly #all: readonly Pipeline[];
   readonly #log: Logger;
+  readonly #db: SqlDb;
+  /** onStored batches waiting for the next group commit (#recordWaiting). */
+  #waiting: { stored: readonly StoredNotice[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #recording = false;
   /** Notification look-ups started from job events; stop() waits for them before closing the database. */
   readonly #pending = new Set<Promise<void>>();
 
   private constructor(o: PipelineRuntimeOptions) {
     this.#index = o.index;
+    this.#db = o.db;
     this.#all = o.pipelines;
     this.#pipelines = new Map(o.pipelines.map((p) => [p.name, p]));
     this.#log = o.log;
@@ -132,21 +140,54 @@ export class PipelineRuntime {
     });
   }
 
-  /** IngestOptions.onStored: awaited before the sender hears "stored", so the touch is as durable as the instance. */
-  async onStored(stored: readonly StoredNotice[]): Promise<void> {
+  /**
+   * IngestOptions.onStored: awaited before the sender hears "stored", so the touch and the instance
+   * route jobs are as durable as the instance. Group commit: one transaction records a batch's
+   * touches and route jobs, and batches that arrive while it runs (other associations) share the next.
+   */
+  onStored(stored: readonly StoredNotice[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ stored, resolve, reject });
+      if (!this.#recording) void this.#recordWaiting();
+    });
+  }
+
+  async #recordWaiting(): Promise<void> {
+    this.#recording = true;
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0);
+      try {
+        await this.#record(batch.flatMap((b) => b.stored));
+        for (const b of batch) b.resolve();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.#recording = false;
+  }
+
+  async #record(stored: readonly StoredNotice[]): Promise<void> {
     const touches = new Map<string, { study: string; series: string; tags: Set<string> }>();
+    const jobs: EnqueueSpec[] = [];
+    const woken = new Set<string>();
     for (const s of stored) {
       const p = this.pipelineFor(s.source);
       const k = `${s.ids.study}/${s.ids.series}`;
       let t = touches.get(k);
       if (!t) touches.set(k, (t = { study: s.ids.study, series: s.ids.series, tags: new Set() }));
       if (p) t.tags.add(p.name);
+      for (const r of routesOf(p)) {
+        if (r.trigger !== 'instance') continue;
+        jobs.push(this.routes.spec(r.destination, [s.ids.instance], { trigger: 'instance' }));
+        woken.add(r.destination);
+      }
     }
-    for (const t of touches.values()) await this.tracker.touch(t.study, t.series, [...t.tags]);
-    for (const s of stored) {
-      const p = this.pipelineFor(s.source);
-      for (const r of routesOf(p)) if (r.trigger === 'instance') await this.routes.enqueue(r.destination, [s.ids.instance], { trigger: 'instance' });
-    }
+    const now = Date.now();
+    await this.#db.tx(async (q) => {
+      for (const t of touches.values()) await this.stability.touchIn(q, t.study, t.series, now, [...t.tags]);
+      for (const j of jobs) await this.jobs.enqueueIn(q, j, now);
+    });
+    for (const d of woken) this.routes.wake(d);
   }
 
   /**

@@ -12,6 +12,7 @@ import { newDicomFile, writePart10 } from '../../src/dicom/part10.ts';
 import { T } from '../../src/dicom/tag.ts';
 import { DicomPeerDestination } from '../../src/export/dicom-peer-destination.ts';
 import { DiskDestination } from '../../src/export/disk-destination.ts';
+import { parsePart10Meta } from '../../src/dimse/part10-source.ts';
 import { RouteQueues } from '../../src/pipeline/route-queue.ts';
 import { SqlJobRepo } from '../../src/pipeline/sql-job-repo.ts';
 import { SqliteSqlDb } from '../../src/pipeline/sqlite-sql-db.ts';
@@ -72,6 +73,60 @@ describe('routes', () => {
       assert.equal(readdirSync(out).length, 5);
       // Acknowledged, not Received: waitForPort's probe connection is received too.
       assert.equal(scp.output().match(/Association Acknowledged/g)?.length, 1, 'association reused');
+    } finally {
+      await routes.stop();
+      await scp.stop();
+      await r.close();
+    }
+  });
+
+  it('instance routes read into one recycled buffer; every instance arrives byte for byte, whatever its size', async () => {
+    const out = mkdtempSync(join(dir, 'scp-'));
+    const scp = await startStorescp(out);
+    const r = await repo('recycle');
+    // Sizes that shrink, grow past the buffer and shrink again.
+    const sizes = [200_000, 50_000, 300_000, 10_000, 299_000];
+    const items = sizes.map((size, i) => {
+      const ds = new Dataset();
+      ds.setString(T.SOPClassUID, 'UI', '1.2.840.10008.5.1.4.1.1.2');
+      ds.setString(T.SOPInstanceUID, 'UI', `1.2.826.0.1.3680043.10.999.7.${i + 1}`);
+      ds.setString(T.StudyInstanceUID, 'UI', '1.2.826.0.1.3680043.10.999.7');
+      ds.setString(T.SeriesInstanceUID, 'UI', '1.2.826.0.1.3680043.10.999.7.0');
+      ds.setString(T.Modality, 'CS', 'CT');
+      // Distinct bytes per instance: a stale tail of an earlier one would show.
+      ds.setBytes(T.PixelData, 'OB', Buffer.alloc(size, i + 1));
+      const p = join(dir, `recycle-${i}.dcm`);
+      writeFileSync(p, Buffer.concat(writePart10(newDicomFile(ds, '1.2.840.10008.1.2.1'))));
+      return p;
+    });
+    // Like the archive's loader over the fs store's readInto: into the caller's buffer when it fits.
+    const given: boolean[] = [];
+    const loadInto = async (item: string, into?: Buffer): Promise<Uint8Array> => {
+      const bytes = readFileSync(item);
+      given.push(into !== undefined && into.length > bytes.length);
+      if (!into || into.length <= bytes.length) return bytes;
+      bytes.copy(into);
+      return into.subarray(0, bytes.length);
+    };
+    const dest = new DicomPeerDestination('pacs', { aeTitle: 'STORESCP', host: '127.0.0.1', port: scp.port, callingAe: 'DICOMGATE' }, loadInto);
+    const routes = new RouteQueues(r, [dest], { pollMs: 10 });
+    try {
+      // Queued before the runners start: one loop claims them all (a batch) and sends them in order.
+      const jobs = [];
+      for (const item of items) jobs.push(await routes.enqueue('pacs', [item], { trigger: 'instance' }));
+      routes.start();
+      for (const j of jobs) await until(r, j.id, 'Success');
+      assert.deepEqual(given, [false, true, false, true, true], 'the buffer is kept, and replaced by a larger one when needed');
+      const received = readdirSync(out).filter((f) => !f.startsWith('.'));
+      assert.equal(received.length, items.length);
+      for (const [i, item] of items.entries()) {
+        const sent = readFileSync(item);
+        const name = received.find((f) => f.includes(`1.2.826.0.1.3680043.10.999.7.${i + 1}`) && !f.includes(`999.7.${i + 1}0`));
+        assert.ok(name, `instance ${i + 1} arrived`);
+        const got = readFileSync(join(out, name));
+        const ds = (b: Buffer) => b.subarray(parsePart10Meta(b).datasetOffset);
+        assert.ok(ds(got).equals(ds(sent)), `instance ${i + 1} (${sizes[i]} bytes of pixels) arrived unchanged`);
+      }
     } finally {
       await routes.stop();
       await scp.stop();

@@ -75,6 +75,54 @@ export function jobRepoContract(kind: string, make: RepoFactory): void {
       assert.equal((await repo.claim(claimOpts('w3')))?.id, a2.id);
     });
 
+    withRepo('claimMany takes up to `limit` due jobs in claim order, one per study; completeMany is fenced per job', async (repo) => {
+      const s1a = await repo.enqueue({ type: 'a', studyKey: 'S1' }, T0);
+      const s1b = await repo.enqueue({ type: 'a', studyKey: 'S1' }, T0);
+      const free1 = await repo.enqueue({ type: 'b' }, T0);
+      const high = await repo.enqueue({ type: 'a', priority: 5 }, T0);
+      const later = await repo.enqueue({ type: 'a', runAfter: T0 + 1000 }, T0);
+      const free2 = await repo.enqueue({ type: 'a' }, T0);
+      const free3 = await repo.enqueue({ type: 'b' }, T0);
+      const got = await repo.claimMany({ ...claimOpts('w1'), limit: 4 });
+      // S1's second job waits for the study lock; `later` is not due.
+      assert.deepEqual(got.map((j) => j.id), [high.id, s1a.id, free1.id, free2.id]);
+      for (const j of got) {
+        assert.equal(j.state, 'Running');
+        assert.equal(j.lockedBy, 'w1');
+        assert.equal(j.leaseUntil, T0 + 10_000);
+      }
+      const rest = await repo.claimMany({ ...claimOpts('w2'), limit: 10 });
+      assert.deepEqual(rest.map((j) => j.id), [free3.id], 'S1 is still locked by w1');
+      assert.deepEqual(await repo.claimMany({ ...claimOpts('w2'), limit: 0 }), []);
+      // w2's job is not w1's to complete; the others are, in one call.
+      const ours = await repo.completeMany([...got, free3].map((j) => ({ id: j.id, result: { n: j.id } })), 'w1', T0 + 5);
+      assert.deepEqual(ours.sort(), got.map((j) => j.id).sort());
+      for (const j of got) {
+        const now = await repo.get(j.id);
+        assert.equal(now?.state, 'Success');
+        assert.deepEqual(now?.result, { n: j.id });
+        assert.equal(now?.completedAt, T0 + 5);
+      }
+      assert.equal((await repo.get(free3.id))?.state, 'Running');
+      assert.deepEqual(await repo.completeMany([], 'w1', T0 + 6), []);
+      // Completing released S1: its second job is claimable now.
+      assert.deepEqual((await repo.claimMany({ ...claimOpts('w3', T0 + 1000), limit: 5 })).map((j) => j.id), [s1b.id, later.id]);
+    });
+
+    withRepo('completeAndClaim completes (fenced) and claims in one call; the completion frees the study for the claim', async (repo) => {
+      const a = await repo.enqueue({ type: 'a', studyKey: 'S' }, T0);
+      const b = await repo.enqueue({ type: 'a', studyKey: 'S' }, T0);
+      const other = await repo.enqueue({ type: 'b' }, T0);
+      assert.deepEqual((await repo.claimMany({ ...claimOpts('w1'), limit: 1 })).map((j) => j.id), [a.id]);
+      assert.deepEqual((await repo.claimMany({ ...claimOpts('w2'), limit: 1 })).map((j) => j.id), [other.id]);
+      const r = await repo.completeAndClaim([{ id: a.id, result: 'ok' }, { id: other.id, result: 'not mine' }], { ...claimOpts('w1', T0 + 1), limit: 5 });
+      assert.deepEqual(r.completed, [a.id]);
+      assert.deepEqual(r.jobs.map((j) => j.id), [b.id]);
+      assert.equal((await repo.get(a.id))?.state, 'Success');
+      assert.equal((await repo.get(other.id))?.state, 'Running', "w2's job is untouched");
+      assert.deepEqual(await repo.completeAndClaim([], { ...claimOpts('w1', T0 + 2), limit: 5 }), { completed: [], jobs: [] });
+    });
+
     withRepo('complete, retry and fail record state, attempts and error, fenced by worker id', async (repo) => {
       const j = await repo.enqueue({ type: 'a', studyKey: 'S' }, T0);
       await repo.claim(claimOpts('w1'));

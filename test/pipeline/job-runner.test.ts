@@ -181,6 +181,116 @@ describe('JobRunner', () => {
     await real.close();
   });
 
+  it('batch: one claim and one completion transaction for many one-step jobs; a long job behind the first goes back', async () => {
+    const real = await sqliteRepo();
+    const calls = { claims: 0, groupCompletions: 0, complete: 0, release: 0 };
+    // Counts the repo calls the runner makes (each is one transaction).
+    const repo = new Proxy(real, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'claim' || prop === 'claimMany' || prop === 'completeAndClaim') calls.claims++;
+          if ((prop === 'completeMany' || prop === 'completeAndClaim') && (args[0] as unknown[]).length > 0) calls.groupCompletions++;
+          if (prop === 'complete' || prop === 'release') calls[prop]++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as JobRepo;
+    const ran: string[] = [];
+    const h: JobHandler = {
+      type: 'item',
+      async runStep(ctx) {
+        ran.push(`${ctx.job.id}:${ctx.step}`);
+        const steps = (ctx.job.payload as { steps: number }).steps;
+        return ctx.step + 1 < steps ? next() : done({ at: ctx.step });
+      },
+      batchable: (job) => (job.payload as { steps: number }).steps - job.step <= 1,
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await real.enqueue({ type: 'item', payload: { steps: 1 } }, Date.now())).id);
+    const long = await real.enqueue({ type: 'item', payload: { steps: 3 } }, Date.now());
+    const runner = new JobRunner(repo, [h], { ...FAST, concurrency: 1, batch: 16 });
+    runner.start();
+    for (const id of [...ids, long.id]) await until(real, id, ['Success']);
+    await runner.stop();
+    // The ten one-step jobs: claimed together, completed together; the long one was handed back
+    // (released) and ran on its own claim with its own completion.
+    assert.deepEqual(ran.filter((r) => r !== `${long.id}:0` && r !== `${long.id}:1` && r !== `${long.id}:2`), ids.map((id) => `${id}:0`));
+    assert.deepEqual(ran.filter((r) => r.startsWith(`${long.id}:`)), [`${long.id}:0`, `${long.id}:1`, `${long.id}:2`]);
+    assert.equal(calls.groupCompletions, 1);
+    assert.equal(calls.release, 1);
+    assert.equal(calls.complete, 1, 'the long job completes by itself');
+    assert.ok(calls.claims <= 4, `claims: ${calls.claims}`);
+    for (const id of ids) assert.deepEqual((await real.get(id))!.result, { at: 0 });
+    await real.close();
+  });
+
+  it('batch: a crash before the group completion runs the batch again after its lease (each job at least once)', async () => {
+    const real = await sqliteRepo();
+    let failOnce = true;
+    const repo = new Proxy(real, {
+      get(target, prop) {
+        if ((prop === 'completeMany' || prop === 'completeAndClaim') && failOnce) {
+          return async (...args: unknown[]) => {
+            // Claims with nothing to complete go through; the first group completion fails.
+            if ((args[0] as unknown[]).length === 0) return (Reflect.get(target, prop) as (...a: unknown[]) => unknown).apply(target, args);
+            failOnce = false;
+            throw new AppError('JOB_DB_UNAVAILABLE', { detail: 'injected' });
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as JobRepo;
+    const runs = new Map<string, number>();
+    const runner = new JobRunner(repo, [{ type: 'once', runStep: async (ctx) => (runs.set(ctx.job.id, (runs.get(ctx.job.id) ?? 0) + 1), done()) }], { ...FAST, leaseMs: 100, concurrency: 1, batch: 8 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await real.enqueue({ type: 'once' }, Date.now())).id);
+    runner.start();
+    for (const id of ids) await until(real, id, ['Success']);
+    await runner.stop();
+    assert.deepEqual(ids.map((id) => runs.get(id)), [2, 2, 2]);
+    await real.close();
+  });
+
+  it('wake() starts one idle loop per new job, not all of them', async () => {
+    const real = await sqliteRepo();
+    let claims = 0;
+    const repo = new Proxy(real, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'claim' || prop === 'claimMany' || prop === 'completeAndClaim') claims++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as JobRepo;
+    // Polls only every 10 s: claims here come from wake() and from the loops' own follow-ups.
+    const ran: string[] = [];
+    const runner = new JobRunner(repo, [{ type: 'one', runStep: async (ctx) => (ran.push(ctx.job.id), done()) }], { ...FAST, pollMs: 10_000, concurrency: 4, batch: 8 });
+    runner.start();
+    await new Promise((r) => setTimeout(r, 100)); // each loop's first claim found nothing
+    const before = claims;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const j = await real.enqueue({ type: 'one' }, Date.now());
+      ids.push(j.id);
+      runner.wake();
+      while (!ran.includes(j.id)) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20)); // time for a needless follow-up claim
+    }
+    // One claim per job (it took every due job, and nothing new was announced meanwhile). Waking
+    // all four loops made 4 claims per job, 3 of them empty.
+    assert.equal(claims - before, 5);
+    // Each job was completed with the next claim; the last one when the runner stops.
+    assert.deepEqual(await Promise.all(ids.slice(0, 4).map(async (id) => (await real.get(id))!.state)), ['Success', 'Success', 'Success', 'Success']);
+    await runner.stop();
+    assert.equal((await real.get(ids[4]!))!.state, 'Success');
+    await real.close();
+  });
+
   it('a job held by a dead node is taken over after its lease and resumes at its step', async () => {
     const repo = await sqliteRepo();
     const j = await repo.enqueue({ type: 'resume', studyKey: 'S' }, Date.now());

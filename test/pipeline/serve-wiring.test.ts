@@ -148,3 +148,46 @@ test('stable events become one route job per destination of the pipelines that r
   assert.equal((await rt.jobs.list({})).length, 2, 'dispatch is idempotent');
   await rt.stop();
 });
+
+test('onStored: one transaction records the touches and instance route jobs of every batch that arrived meanwhile', async () => {
+  const real = new SqliteSqlDb(join(dir, `rt-${n++}.db`));
+  let txs = 0;
+  // Counts transactions (each is one commit) on the runtime's database.
+  const db = new Proxy(real, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (prop === 'tx') txs++;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as SqliteSqlDb;
+  const pipelines = compilePipelines({
+    a: { intake: { calledAe: 'A_IN' }, stages: [{ store: true }, { route: { destination: 'X', trigger: 'instance' } }, { route: { destination: 'Y', trigger: 'stable-study' } }] },
+  });
+  const index = { listInstances: async () => [] } as unknown as ArchiveIndex;
+  const rt = await PipelineRuntime.open({
+    db,
+    index,
+    pipelines,
+    destinations: [{ name: 'X', send: async () => undefined }, { name: 'Y', send: async () => undefined }],
+    stableAgeMs: 60_000,
+    jobs: { concurrency: 1, leaseMs: 5_000, maxAttempts: 2, backoff: { baseMs: 10, maxMs: 20, jitter: 0 } },
+    log: silentLogger,
+  });
+  const ids = (k: string) => ({ patient: 'p', study: 'st1', series: `se${k}`, instance: `in${k}` });
+  const src = { transport: 'dimse', calledAe: 'A_IN' } as const;
+  txs = 0;
+  // Three associations' commits land at once: the first records alone, the two that arrived while
+  // it ran share the next transaction.
+  await Promise.all([rt.onStored([{ ids: ids('1'), source: src }]), rt.onStored([{ ids: ids('2'), source: src }]), rt.onStored([{ ids: ids('3'), source: src }, { ids: ids('4'), source: src }])]);
+  assert.equal(txs, 2);
+  const jobs = await rt.jobs.list({});
+  assert.deepEqual(jobs.map((j) => (j.payload as { items: string[] }).items[0]).sort(), ['in1', 'in2', 'in3', 'in4'], 'one instance route job per instance');
+  assert.ok(jobs.every((j) => j.type === 'route:X' && (j.payload as { trigger: string }).trigger === 'instance'));
+  // Touched with the same commit: the study and its four series wait for their quiet period, tagged a.
+  assert.deepEqual((await rt.stability.pendingStudies()).map((p) => p.studyKey), ['st1']);
+  assert.deepEqual(await rt.stability.tags('st1'), ['a']);
+  await rt.stop();
+});
