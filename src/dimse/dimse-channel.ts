@@ -236,16 +236,9 @@ export class DimseChannel implements AssociationUser {
     if (this.closed) throw new AppError('DIMSE_ABORTED', { detail: describe(this.closed) });
     const max = this.association.maxSendPdvData;
     const cmd = encodeCommand(command);
-    if (dataset === undefined) {
-      for (let off = 0; off < cmd.length; off += max) {
-        await this.association.sendPData([{ contextId, isCommand: true, isLast: off + max >= cmd.length, data: cmd.subarray(off, off + max) }]);
-      }
-      return;
-    }
-    // Fragments go out in groups of SEND_GROUP_BYTES, each group one writev (see Association.cork),
-    // and backpressure is awaited per group: with a 16 KB maximum PDU (DCMTK's default) a 512x512
-    // slice used to be 33 writes, each waking the peer.
-    let held: Buffer | undefined;
+    // PDVs go out in groups of SEND_GROUP_BYTES, each group one writev (see Association.cork), with
+    // backpressure awaited per group: with a 16 KB maximum PDU (DCMTK's default) a 512x512 slice used
+    // to be 33 writes, each waking the peer. The command travels with the first group of its dataset.
     let group: Promise<void>[] = [];
     let groupBytes = 0;
     const flush = async (): Promise<void> => {
@@ -255,24 +248,21 @@ export class DimseChannel implements AssociationUser {
       groupBytes = 0;
       await Promise.all(sent);
     };
+    const queue = async (isCommand: boolean, isLast: boolean, data: Buffer): Promise<void> => {
+      if (group.length === 0) this.association.cork();
+      group.push(this.association.sendPData([{ contextId, isCommand, isLast, data }]));
+      groupBytes += data.length;
+      if (groupBytes >= SEND_GROUP_BYTES) await flush();
+    };
     try {
-      // The command goes out with the first group of its dataset.
-      this.association.cork();
-      for (let off = 0; off < cmd.length; off += max) {
-        group.push(this.association.sendPData([{ contextId, isCommand: true, isLast: off + max >= cmd.length, data: cmd.subarray(off, off + max) }]));
-        groupBytes += Math.min(max, cmd.length - off);
-      }
+      for (let off = 0; off < cmd.length; off += max) await queue(true, off + max >= cmd.length, cmd.subarray(off, off + max));
+      if (dataset === undefined) return;
+      let held: Buffer | undefined;
       for await (const frag of fragments(dataset, max)) {
-        if (held) {
-          if (group.length === 0) this.association.cork();
-          group.push(this.association.sendPData([{ contextId, isCommand: false, isLast: false, data: held }]));
-          groupBytes += held.length;
-          if (groupBytes >= SEND_GROUP_BYTES) await flush();
-        }
+        if (held) await queue(false, false, held);
         held = frag;
       }
-      if (group.length === 0) this.association.cork();
-      group.push(this.association.sendPData([{ contextId, isCommand: false, isLast: true, data: held ?? Buffer.alloc(0) }]));
+      await queue(false, true, held ?? Buffer.alloc(0));
     } finally {
       await flush();
     }
