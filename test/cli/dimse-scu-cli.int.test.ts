@@ -26,12 +26,6 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]));
 }
 
-/** The dataset bytes after the file meta: what travels over DIMSE and must arrive unchanged. */
-function datasetBytes(file: string): Buffer {
-  const b = readFileSync(file);
-  return b.subarray(parsePart10Meta(b).datasetOffset);
-}
-
 function datasetsOf(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const f of walk(dir).filter((f) => !f.split('/').pop()!.startsWith('.'))) {

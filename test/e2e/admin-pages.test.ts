@@ -22,10 +22,6 @@ const hasDcmtk = spawnSync('storescu', ['--version']).status === 0;
 
 const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} not installed; browser tests skipped` : !hasDcmtk ? 'DCMTK not installed; skipped' : false;
 
-function fn(expression: string): () => unknown {
-  return new Function(`return (${expression});`) as () => unknown;
-}
-
 describe('admin pages in Chromium: users and tokens, jobs, send', { skip }, () => {
   let server: E2eServer;
   let browser: Browser;

@@ -73,7 +73,6 @@ async function deid(project: string, name: string, dataDir: string, workers: num
 const LONGITUDINAL_ALLOWS = (p: Plant, l: PlantLocation): boolean =>
   l.options?.rtnPatCharsOpt === 'K' || (l.options?.rtnLongModifDatesOpt === 'C' && (p.kind === 'time' || p.kind === 'value'));
 
-const DAY_MS = 86_400_000;
 const dayOf = (d: string) => Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8));
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
 
