@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { dimseBench } from './dimse.ts';
 import { foundationBench } from './foundation.ts';
 import { deidBench } from './deid.ts';
+import { durabilityBench } from './durability.ts';
 import { httpBench } from './http.ts';
 import { pipelineBench } from './pipeline.ts';
 
@@ -20,6 +21,7 @@ interface BenchOptions {
 const BENCHES: Record<string, (o: BenchOptions) => Promise<Record<string, unknown>>> = {
   foundation: foundationBench,
   deid: deidBench,
+  durability: durabilityBench,
   dimse: dimseBench,
   http: httpBench,
   pipeline: pipelineBench,
@@ -39,7 +41,7 @@ if (values.help) {
   console.log(`Usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]... [--slices N] [--small N] [--repeat N] [--servers dicomgate,gateway,storescp,orthanc]
   --slices   CT slices (default 1000)
   --small    dimse: small instances to push (default 30000; 0 skips)
-  --repeat   runs per measurement, median reported (default 1)
+  --repeat   runs per measurement, median reported (default 1; durability: 5)
   --servers  dimse: which servers to push into (default all; gateway = dicomgate de-identifying with project basic)`);
   process.exit(0);
 }
