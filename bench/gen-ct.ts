@@ -3,9 +3,8 @@
 // does not depend on the code it measures. Usage: node --import tsx bench/gen-ct.ts <out-dir> [slices=1000] [size=512]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { part10, str, us, type El } from './tiny-dicom.ts';
 import { randomBytes } from 'node:crypto';
-
+import { fileMeta, monochrome2, part10, str, type El } from './tiny-dicom.ts';
 
 function uid(): string {
   return '2.25.' + BigInt('0x' + randomBytes(16).toString('hex')).toString();
@@ -22,17 +21,9 @@ export function generateCt(outDir: string, slices = 1000, size = 512): string[] 
   for (let n = 1; n <= slices; n++) {
     const sop = uid();
     const sopClass = '1.2.840.10008.5.1.4.1.1.2';
-    const ts = '1.2.840.10008.1.2.1';
     const z = (-n * 1.25).toFixed(2);
     pixels.writeInt16LE(n % 1000, 0); // each slice differs
-    const meta: El[] = [
-      [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
-      [0x0002, 0x0002, 'UI', str(sopClass, 'UI')],
-      [0x0002, 0x0003, 'UI', str(sop, 'UI')],
-      [0x0002, 0x0010, 'UI', str(ts, 'UI')],
-      [0x0002, 0x0012, 'UI', str('1.2.826.0.1.3680043.10.1561', 'UI')],
-      [0x0002, 0x0013, 'SH', str('BENCHGEN', 'SH')],
-    ];
+    const meta: El[] = [...fileMeta(sopClass, sop), [0x0002, 0x0013, 'SH', str('BENCHGEN', 'SH')]];
     const ds: El[] = [
       [0x0008, 0x0005, 'CS', str('ISO_IR 100', 'CS')],
       [0x0008, 0x0008, 'CS', str('ORIGINAL\\PRIMARY\\AXIAL', 'CS')],
@@ -66,15 +57,8 @@ export function generateCt(outDir: string, slices = 1000, size = 512): string[] 
       [0x0020, 0x0037, 'DS', str('1\\0\\0\\0\\1\\0', 'DS')],
       [0x0020, 0x0052, 'UI', str(frame, 'UI')],
       [0x0020, 0x1041, 'DS', str(z, 'DS')],
-      [0x0028, 0x0002, 'US', us(1)],
-      [0x0028, 0x0004, 'CS', str('MONOCHROME2', 'CS')],
-      [0x0028, 0x0010, 'US', us(size)],
-      [0x0028, 0x0011, 'US', us(size)],
+      ...monochrome2(size, size, 16, 16, true),
       [0x0028, 0x0030, 'DS', str('0.976\\0.976', 'DS')],
-      [0x0028, 0x0100, 'US', us(16)],
-      [0x0028, 0x0101, 'US', us(16)],
-      [0x0028, 0x0102, 'US', us(15)],
-      [0x0028, 0x0103, 'US', us(1)],
       [0x0028, 0x1050, 'DS', str('40', 'DS')],
       [0x0028, 0x1051, 'DS', str('400', 'DS')],
       [0x0028, 0x1052, 'DS', str('-1024', 'DS')],

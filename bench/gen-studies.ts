@@ -5,7 +5,7 @@
 // Usage: node --import tsx bench/gen-studies.ts <out-dir> [studies=5000] [instancesPerStudy=2]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { part10, str, us, type El } from './tiny-dicom.ts';
+import { fileMeta, monochrome2, part10, str, type El } from './tiny-dicom.ts';
 
 const CONSONANTS = 'BCDFGHKLMNPRSTVWZ';
 const VOWELS = 'AEIOU';
@@ -13,7 +13,6 @@ const GIVEN = ['ANNA', 'BEN', 'CARLA', 'DAVID', 'EVA', 'FRANK', 'GINA', 'HUGO', 
 export const MODALITIES = ['CT', 'MR', 'CR', 'US', 'DX', 'MG', 'PT'];
 export const FIRST_YEAR = 2015;
 export const YEARS = 10;
-
 
 /** mulberry32: a small seeded PRNG, so every run (and every server) gets the same data. */
 export function prng(seed: number): () => number {
@@ -68,15 +67,7 @@ export function generateStudies(outDir: string, studies: number, perStudy: numbe
     for (let n = 1; n <= perStudy; n++) {
       const sop = `${series}.${n}`;
       const sopClass = '1.2.840.10008.5.1.4.1.1.7'; // Secondary Capture
-      const ts = '1.2.840.10008.1.2.1';
       pixels[0] = n & 0xff;
-      const meta: El[] = [
-        [0x0002, 0x0001, 'OB', Buffer.from([0, 1])],
-        [0x0002, 0x0002, 'UI', str(sopClass, 'UI')],
-        [0x0002, 0x0003, 'UI', str(sop, 'UI')],
-        [0x0002, 0x0010, 'UI', str(ts, 'UI')],
-        [0x0002, 0x0012, 'UI', str('1.2.826.0.1.3680043.10.1561', 'UI')],
-      ];
       const ds: El[] = [
         [0x0008, 0x0005, 'CS', str('ISO_IR 100', 'CS')],
         [0x0008, 0x0016, 'UI', str(sopClass, 'UI')],
@@ -97,18 +88,11 @@ export function generateStudies(outDir: string, studies: number, perStudy: numbe
         [0x0020, 0x0010, 'SH', str(String(s + 1), 'SH')],
         [0x0020, 0x0011, 'IS', str('1', 'IS')],
         [0x0020, 0x0013, 'IS', str(String(n), 'IS')],
-        [0x0028, 0x0002, 'US', us(1)],
-        [0x0028, 0x0004, 'CS', str('MONOCHROME2', 'CS')],
-        [0x0028, 0x0010, 'US', us(16)],
-        [0x0028, 0x0011, 'US', us(16)],
-        [0x0028, 0x0100, 'US', us(8)],
-        [0x0028, 0x0101, 'US', us(8)],
-        [0x0028, 0x0102, 'US', us(7)],
-        [0x0028, 0x0103, 'US', us(0)],
+        ...monochrome2(16, 16, 8, 8, false),
         [0x7fe0, 0x0010, 'OB', pixels],
       ];
       const file = join(dir, `S${s + 1}_${n}.dcm`);
-      writeFileSync(file, part10(meta, ds));
+      writeFileSync(file, part10(fileMeta(sopClass, sop), ds));
       files.push(file);
     }
   }

@@ -15,43 +15,23 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { generateCt } from './gen-ct.ts';
 import { FIRST_YEAR, MODALITIES, YEARS, generateStudies, prng, surnamePrefixes } from './gen-studies.ts';
-import { rssOf, run, totalBytes } from './lib.ts';
-import { freePort, spawnLogged, waitFor } from './servers.ts';
+import { run, totalBytes } from './lib.ts';
+import { freePort, sampleChild, spawnLogged, waitFor, type SampledChild } from './servers.ts';
 
 const ORTHANC = '/usr/sbin/Orthanc';
 const DICOMWEB_PLUGIN = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/lib/orthanc/libOrthancDicomWeb.so.1.7'];
 const QUERIES = 200;
 const STUDIES = 5000;
 
-interface Server {
+interface Server extends SampledChild {
   name: string;
   base: string;
   dicomPort: number;
   child: ChildProcess;
-  peakRssMb(): number;
-  resetPeak(): void;
-  stop(): Promise<void>;
 }
 
 function watch(name: string, base: string, dicomPort: number, child: ChildProcess): Server {
-  let peak = 0;
-  const sample = () => (peak = Math.max(peak, rssOf(child.pid)));
-  const timer = setInterval(sample, 20);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    name, base, dicomPort, child,
-    peakRssMb: () => (sample(), peak / 1024),
-    resetPeak: () => (peak = rssOf(child.pid)),
-    async stop() {
-      clearInterval(timer);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(t);
-      }
-    },
-  };
+  return { name, base, dicomPort, child, ...sampleChild(child) };
 }
 
 async function startDicomgate(dataDir: string): Promise<Server> {

@@ -8,15 +8,11 @@ import { rssOf } from './lib.ts';
 
 export const ORTHANC = '/usr/sbin/Orthanc';
 
-export interface RunningServer {
+export interface RunningServer extends SampledChild {
   readonly name: string;
   readonly aet: string;
   readonly port: number;
   readonly pid: number;
-  /** Peak RSS (MB) since the last reset. */
-  peakRssMb(): number;
-  resetPeak(): void;
-  stop(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -30,18 +26,23 @@ export function freePort(): Promise<number> {
   });
 }
 
-function sampled(name: string, aet: string, port: number, child: ChildProcess): RunningServer {
+/** Peak-RSS sampling (every 20 ms) and a stop (SIGTERM, SIGKILL after 10 s) for a server child. */
+export interface SampledChild {
+  /** Peak RSS (MB) since the last reset. */
+  peakRssMb(): number;
+  /** Starts a new peak from the RSS the child has now. */
+  resetPeak(): void;
+  stop(): Promise<void>;
+}
+
+export function sampleChild(child: ChildProcess): SampledChild {
   let peak = 0;
   const sample = () => (peak = Math.max(peak, rssOf(child.pid)));
   const timer = setInterval(sample, 20);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    name,
-    aet,
-    port,
-    pid: child.pid!,
     peakRssMb: () => (sample(), peak / 1024),
-    resetPeak: () => (peak = 0),
+    resetPeak: () => (peak = rssOf(child.pid)),
     async stop() {
       clearInterval(timer);
       if (child.exitCode === null && child.signalCode === null) {
@@ -52,6 +53,10 @@ function sampled(name: string, aet: string, port: number, child: ChildProcess): 
       }
     },
   };
+}
+
+function sampled(name: string, aet: string, port: number, child: ChildProcess): RunningServer {
+  return { name, aet, port, pid: child.pid!, ...sampleChild(child) };
 }
 
 /** A child with TCP_NODELAY=1 whose last 20 kB of output (stdout and stderr) are kept for error messages. */

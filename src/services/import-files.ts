@@ -160,12 +160,17 @@ export async function isZip(path: string): Promise<boolean> {
   }
 }
 
-export async function* zipEntries(path: string, label: string): AsyncGenerator<Input> {
+/** A ZIP entry read into memory; `entryName` is its name inside the archive. */
+export type ZipEntryInput = { label: string; entryName: string; data: Buffer } | { label: string; error: AppError };
+
+/** The entries of a ZIP (folders and skipped names left out), labelled "<label>!<entry>", each read or why not. */
+export async function* zipEntries(path: string, label: string): AsyncGenerator<ZipEntryInput> {
   let zip: yauzl.ZipFile;
   try {
     zip = await openZip(path);
   } catch (e) {
-    yield { label, error: new AppError('IMPORT_UNREADABLE', { detail: `not a readable ZIP archive (${(e as Error).message})`, cause: e }) };
+    // An OS error by its code only: its message repeats the path, which the label already names.
+    yield { label, error: new AppError('IMPORT_UNREADABLE', { detail: `not a readable ZIP archive (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, cause: e }) };
     return;
   }
   try {
@@ -175,7 +180,7 @@ export async function* zipEntries(path: string, label: string): AsyncGenerator<I
       if (entry.fileName.endsWith('/') || isSkipped(entry.fileName)) continue;
       const entryLabel = `${label}!${entry.fileName}`;
       try {
-        yield { label: entryLabel, data: await readZipEntry(zip, entry) };
+        yield { label: entryLabel, entryName: entry.fileName, data: await readZipEntry(zip, entry) };
       } catch (e) {
         yield { label: entryLabel, error: asImportError(e) };
       }

@@ -4,23 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { AuthService } from '../../src/auth/auth-service.ts';
 import { openSqliteAuth } from '../../src/auth/open-sqlite-auth.ts';
-import { main } from '../../src/cli/main.ts';
+import { runCli as run } from '../helpers/run-cli.ts';
 
 const bin = new URL('../../bin/dicomgate', import.meta.url).pathname;
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, env: {} });
-  return { code, out, err };
-}
 
 test('users add/list/passwd/token-create/token-revoke/remove over one data folder', async () => {
   const data = mkdtempSync(join(tmpdir(), 'dg-users-'));

@@ -5,48 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
-import { main } from '../../src/cli/main.ts';
+import { makeZip } from '../helpers/make-zip.ts';
+import { runCli as cli } from '../helpers/run-cli.ts';
 import { readPart10, T } from '../../src/dicom/index.ts';
 import { makeNifti } from './make-inputs.ts';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env: {} });
-  return { code, out, err };
-}
-
-/** A ZIP with stored (uncompressed) entries, enough for yauzl. */
-function makeZip(entries: [string, Buffer][]): Buffer {
-  const locals: Buffer[] = [];
-  const central: Buffer[] = [];
-  let off = 0;
-  for (const [name, data] of entries) {
-    const n = Buffer.from(name);
-    const crc = crc32(data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(data.length, 18); lh.writeUInt32LE(data.length, 22); lh.writeUInt16LE(n.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(data.length, 20); ch.writeUInt32LE(data.length, 24); ch.writeUInt16LE(n.length, 28); ch.writeUInt32LE(off, 42);
-    locals.push(lh, n, data);
-    central.push(ch, n);
-    off += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(off, 16);
-  return Buffer.concat([...locals, cd, end]);
-}
 
 function readOut(dir: string) {
   return readdirSync(dir).flatMap((series) => readdirSync(join(dir, series)).map((f) => ({ series, ds: readPart10(readFileSync(join(dir, series, f))).dataset })));
@@ -64,7 +27,7 @@ test('convert a folder and a ZIP with sidecar, options and --like', async () => 
     writeFileSync(join(inDir, 'seg.nii.gz'), makeNifti({ dims: [3, 2, 2], datatype: 2, values: Array(12).fill(1), gzip: true }));
     writeFileSync(join(inDir, 'notes.json'), '{}'); // sidecars and text are skipped
     const zip = join(tmp, 'batch.zip');
-    writeFileSync(zip, makeZip([['scans/x.png', png], ['scans/y.png', png]]));
+    writeFileSync(zip, makeZip([{ name: 'scans/x.png', data: png }, { name: 'scans/y.png', data: png }]));
     const sidecar = join(tmp, 'meta.json');
     writeFileSync(sidecar, JSON.stringify({ PatientID: 'from-sidecar', StudyDescription: 'Sidecar study', AccessionNumber: 'A1' }));
 

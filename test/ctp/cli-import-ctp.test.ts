@@ -3,25 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PassThrough } from 'node:stream';
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { main } from '../../src/cli/main.ts';
+import { runCli, type CliResult } from '../helpers/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dg-cli-ctp-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const STOCK = fileURLToPath(new URL('../../../shared/reference/ctp-DicomAnonymizer.script', import.meta.url));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main([...argv, '--data', dir], { stdout, stderr, env: {} });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliResult> => runCli([...argv, '--data', dir]);
 
 it('imports the stock script into a project entry', async (t) => {
   if (!existsSync(STOCK)) return t.skip('reference script not present');

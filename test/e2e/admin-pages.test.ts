@@ -8,16 +8,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { freePort, runDcmtk, waitForPort } from '../helpers/dcmtk.ts';
+import { CHROMIUM, CT_SMALL, OUT, launchChromium } from './browsers.ts';
 import { ct512Series } from './ct-512.ts';
 import { PASSWORD, startE2eServer, type E2eServer } from './e2e-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUT = join(ROOT, 'test-output/e2e');
-const FIXTURES = join(ROOT, 'test/fixtures/dicom');
 const hasDcmtk = spawnSync('storescu', ['--version']).status === 0;
 
 const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} not installed; browser tests skipped` : !hasDcmtk ? 'DCMTK not installed; skipped' : false;
@@ -60,12 +56,12 @@ describe('admin pages in Chromium: users and tokens, jobs, send', { skip }, () =
         jobs: { ...c.jobs, concurrency: 1, maxAttempts: 2, backoffInitialSeconds: 3600, backoffMaxSeconds: 3600 },
       }),
     });
-    const [file] = ct512Series(join(FIXTURES, 'CT_small.dcm'), 1, { id: 'ROUTE-1', name: 'Routed^Rita' });
+    const [file] = ct512Series(CT_SMALL, 1, { id: 'ROUTE-1', name: 'Routed^Rita' });
     const f = join(scratch, 'ct.dcm');
     writeFileSync(f, file);
     const r = await runDcmtk('storescu', ['-aec', 'ROUTE_IN', '127.0.0.1', String(server.dicomPort), f]);
     assert.equal(r.code, 0, r.stderr);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('dialog', (d) => void d.accept());

@@ -7,9 +7,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { AuditLog } from '../../src/auth/audit-log.ts';
 import { AuthService } from '../../src/auth/auth-service.ts';
 import { openSqliteAuth, type SqliteAuth } from '../../src/auth/open-sqlite-auth.ts';
@@ -18,10 +17,9 @@ import { silentLogger } from '../../src/core/log.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
 import { brokerSetup, type BrokerSetup } from '../http/broker-harness.ts';
+import { CHROMIUM, OUT, launchChromium } from './browsers.ts';
 import { PASSWORD } from './e2e-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = join(fileURLToPath(new URL('../../', import.meta.url)), 'test-output/e2e');
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium); browser tests skipped`;
 const MRN = 'MRN-E2E-31';
 
@@ -67,7 +65,7 @@ describe('Projects and Honest broker pages in Chromium', { skip }, () => {
     pseudonym = (await setup.keys.listPatients('lung'))[0].pseudonym.patientId;
     assert.equal((await setup.gateway.process(instance(2, 'US'), setup.project('lung')!, { transport: 'import' })).status, 'quarantined');
     await setup.surfaces.rest!.archive.ingest.ingest(instance(1, 'CT', 'MRN-PREVIEW', '1.2.826.0.9.32'), { transport: 'import' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

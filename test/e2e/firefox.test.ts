@@ -6,15 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { ct512Series } from './ct-512.ts';
+import { OUT, storeCt512 } from './browsers.ts';
 import { PASSWORD, startE2eServer, type E2eServer } from './e2e-server.ts';
 
 const FIREFOX = '/usr/bin/firefox-esr';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUT = join(ROOT, 'test-output/e2e');
-const FIXTURES = join(ROOT, 'test/fixtures/dicom');
 
 const skip = existsSync(FIREFOX) ? false : `${FIREFOX} not installed (apt-get install firefox-esr); Firefox smoke test skipped`;
 
@@ -27,9 +23,7 @@ describe('web UI in Firefox (firefox-esr, WebDriver BiDi)', { skip }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     server = await startE2eServer();
-    for (const f of ct512Series(join(FIXTURES, 'CT_small.dcm'), 10, { id: 'FF-1', name: 'Foxtest^Fiona' })) {
-      assert.equal((await server.ingest.ingest(f, { transport: 'import' })).status, 'stored');
-    }
+    await storeCt512(server, 10, { id: 'FF-1', name: 'Foxtest^Fiona' });
     browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 800 });

@@ -5,12 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, OUT, launchChromium } from './browsers.ts';
 import { PASSWORD, startE2eServer, type E2eServer } from './e2e-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = join(fileURLToPath(new URL('../../', import.meta.url)), 'test-output/e2e');
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium); browser tests skipped`;
 
 /** Presses Tab until the element matching `selector` has the focus (at most `max` presses). */
@@ -37,7 +35,7 @@ describe('web UI: keyboard and laptop screens', { skip }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     server = await startE2eServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

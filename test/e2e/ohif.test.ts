@@ -6,17 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decode } from 'fast-png';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_OHIF_DIR, ohifInstalled } from '../../src/http/ui/ohif-plugin.ts';
-import { ct512Series } from './ct-512.ts';
+import { CHROMIUM, OUT, launchChromium, storeCt512 } from './browsers.ts';
 import { PASSWORD, startE2eServer, type E2eServer } from './e2e-server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUT = join(ROOT, 'test-output/e2e');
-const FIXTURES = join(ROOT, 'test/fixtures/dicom');
 
 const skip = !existsSync(CHROMIUM)
   ? `${CHROMIUM} not installed; OHIF browser test skipped`
@@ -34,10 +28,8 @@ describe('OHIF served by dicomgate, in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
     server = await startE2eServer();
-    for (const f of ct512Series(join(FIXTURES, 'CT_small.dcm'), 8, { id: 'OHIF-1', name: 'Ohiftest^Olga' })) {
-      assert.equal((await server.ingest.ingest(f, { transport: 'import' })).status, 'stored');
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    await storeCt512(server, 8, { id: 'OHIF-1', name: 'Ohiftest^Olga' });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('request', (r) => {
       if (!r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url())) foreign.push(r.url());
@@ -81,7 +73,6 @@ describe('OHIF served by dicomgate, in Chromium', { skip }, () => {
     await page.waitForSelector('text=Ohiftest', { timeout: 60_000 });
     t.diagnostic(`OHIF study list shown ${Date.now() - t0} ms after navigation`);
     await page.screenshot({ path: join(OUT, '30-ohif-study-list.png') });
-
 
     // The viewer: the CT drawn (sampled from a screenshot: a WebGL canvas cannot be read back).
     await page.goto(`${server.url}${viewerHref}`);

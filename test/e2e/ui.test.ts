@@ -8,16 +8,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PIXEL_DATA, readPart10, T, type Dataset } from '../../src/dicom/index.ts';
-import { ct512Series } from './ct-512.ts';
+import { CHROMIUM, FIXTURES, OUT, launchChromium, storeCt512 } from './browsers.ts';
 import { PASSWORD, startE2eServer, type E2eServer } from './e2e-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUT = join(ROOT, 'test-output/e2e');
 const RT_STUDY = fileURLToPath(new URL('../../../shared/corpus/synthetic-rt/dicom/P01/ST01', import.meta.url));
-const FIXTURES = join(ROOT, 'test/fixtures/dicom');
 const hasRt = existsSync(RT_STUDY);
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -94,11 +91,9 @@ describe('web UI in Chromium', { skip }, () => {
     else {
       // Without the corpus: one 12-slice CT study made from a fixture, under a patient of its own so
       // the later upload and delete tests (which use the fixtures' own patients) find only theirs.
-      for (const f of ct512Series(join(FIXTURES, 'CT_small.dcm'), 12, { id: 'E2E-STACK', name: 'Stackfixture^Eve' })) {
-        assert.equal((await server.ingest.ingest(f, { transport: 'import' })).status, 'stored');
-      }
+      await storeCt512(server, 12, { id: 'E2E-STACK', name: 'Stackfixture^Eve' });
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
@@ -440,7 +435,7 @@ describe('web UI in Chromium', { skip }, () => {
 describe('web UI with authentication off (--dev)', { skip }, () => {
   test('opens straight on the archive as the dev user, no sign-in page', async () => {
     const server = await startE2eServer({ auth: false });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${server.url}/ui/`);
@@ -457,9 +452,9 @@ describe('web UI with authentication off (--dev)', { skip }, () => {
 describe('viewer speed on a 512 x 512 CT', { skip }, () => {
   test('first image of a 120-slice 512² CT on screen: measured (target under a second on localhost)', async (t) => {
     const server = await startE2eServer({ auth: false });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
-      for (const f of ct512Series(join(FIXTURES, 'CT_small.dcm'), 120)) assert.equal((await server.ingest.ingest(f, { transport: 'import' })).status, 'stored');
+      await storeCt512(server, 120);
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`${server.url}/ui/`);
       await page.click('[data-testid=studies] tbody tr td a');

@@ -14,6 +14,7 @@ import { collectTargets, unresolvedReferences } from '../../src/deid/reference-c
 import { startServer } from '../../src/main.ts';
 import { containsValue, loadManifest, SYNTHETIC, syntheticPresent } from '../deid/corpus-helpers.ts';
 import { runDcmtk } from '../helpers/dcmtk.ts';
+import { startServerWith } from '../helpers/serve.ts';
 
 const FIXTURES = new URL('../fixtures/dicom/', import.meta.url).pathname;
 
@@ -26,10 +27,7 @@ function walk(dir: string): string[] {
 
 async function withServer(fn: (s: Awaited<ReturnType<typeof startServer>>, dataDir: string) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dg-gw-'));
-  const cfgFile = join(dataDir, 'config.json');
-  writeFileSync(cfgFile, JSON.stringify({ dev: true, log: { level: 'silent' }, intakes: [{ aet: 'RESEARCH_IN', project: 'basic' }] }));
-  const config = loadConfig({ file: cfgFile, env: {}, overrides: { dataDir: join(dataDir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-  const server = await startServer(config, silentLogger);
+  const server = await startServerWith(dataDir, { intakes: [{ aet: 'RESEARCH_IN', project: 'basic' }] });
   try {
     await fn(server, join(dataDir, 'data'));
   } finally {

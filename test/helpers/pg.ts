@@ -20,3 +20,14 @@ export async function pgAvailable(): Promise<boolean> {
     return false;
   }
 }
+
+/** Drops these schemas (if they exist) with all they hold. */
+export async function dropSchemas(...names: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    for (const s of names) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await c.end();
+  }
+}

@@ -4,6 +4,9 @@ import { IngestService } from '../../src/services/ingest.ts';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.ts';
 import type { RestDeps } from '../../src/http/rest/rest-deps.ts';
 import { FakePseudonymizer } from '../deid/helpers.ts';
+import { buildHarness, type Harness } from './app-harness.ts';
+
+export type MemoryArchive = ReturnType<typeof memoryArchive>;
 
 export function memoryArchive(now?: () => Date): { rest: Omit<RestDeps, 'audit' | 'logger'>; close(): Promise<void> } {
   const blobs = new MemoryBlobStore();
@@ -22,4 +25,16 @@ export function memoryArchive(now?: () => Date): { rest: Omit<RestDeps, 'audit' 
       await blobs.close();
     },
   };
+}
+
+/** Runs `fn` against a REST/DICOMweb harness over a fresh in-memory archive, then closes both. */
+export async function withMemoryArchive(fn: (h: Harness, archive: MemoryArchive) => Promise<void>): Promise<void> {
+  const archive = memoryArchive();
+  const h = await buildHarness({ surfaces: { rest: archive.rest } });
+  try {
+    await fn(h, archive);
+  } finally {
+    await h.close();
+    await archive.close();
+  }
 }

@@ -3,23 +3,19 @@
 // by name while the others still convert; uploads over the limit are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
-import { silentLogger } from '../../src/core/log.ts';
 import { readPart10 } from '../../src/dicom/part10.ts';
 import { T } from '../../src/dicom/tag.ts';
 import { startServer } from '../../src/main.ts';
 import { makeBmp } from '../convert/make-inputs.ts';
+import { startServerWith } from '../helpers/serve.ts';
 
 async function withServer(fn: (base: string, server: Awaited<ReturnType<typeof startServer>>) => Promise<void>, uploadLimitMiB = 64): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dg-convert-route-'));
-  const cfg = join(dir, 'c.json');
   // `photos` accepts secondary captures, which the basic profile quarantines (they may carry burned-in text).
-  writeFileSync(cfg, JSON.stringify({ dev: true, log: { level: 'silent' }, http: { uploadLimitMiB }, projects: { photos: { burnedIn: { accept: true } } } }));
-  const config = loadConfig({ file: cfg, env: {}, overrides: { dataDir: join(dir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-  const server = await startServer(config, silentLogger);
+  const server = await startServerWith(dir, { http: { uploadLimitMiB }, projects: { photos: { burnedIn: { accept: true } } } });
   try {
     await fn(`http://127.0.0.1:${server.httpPort}`, server);
   } finally {

@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
 import { multipartStream, readMultipart, mediaTypeParams } from '../../src/http/dicomweb/multipart.ts';
-import { buildHarness, type Harness } from './app-harness.ts';
-import { memoryArchive } from './archive-fixture.ts';
+import { withMemoryArchive } from './archive-fixture.ts';
 
 const STUDY = '1.2.826.0.2.1';
 const SERIES = '1.2.826.0.2.1.1';
@@ -32,19 +31,8 @@ async function parts(payload: Buffer, contentType: string): Promise<Buffer[]> {
   return out;
 }
 
-async function withDicomweb(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const archive = memoryArchive();
-  const h = await buildHarness({ surfaces: { rest: archive.rest } });
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-    await archive.close();
-  }
-}
-
 test('STOW-RS: stored and failed parts answered per PS3.18 (202), study mismatch 409, wrong role 403', async () => {
-  await withDicomweb(async (h) => {
+  await withMemoryArchive(async (h) => {
     const up = { authorization: h.basic('uploader') };
     const { body, contentType } = await multipartBody([inst(1), Buffer.from('garbage, not DICOM'), inst(2)]);
     const r = await h.app.inject({ method: 'POST', url: '/dicom-web/studies', headers: { ...up, 'content-type': contentType }, payload: body });
@@ -70,7 +58,7 @@ test('STOW-RS: stored and failed parts answered per PS3.18 (202), study mismatch
 });
 
 test('QIDO-RS searches and WADO-RS retrieves what STOW stored', async () => {
-  await withDicomweb(async (h) => {
+  await withMemoryArchive(async (h) => {
     const { body, contentType } = await multipartBody([inst(1), inst(2), inst(3, { seriesInstanceUid: `${SERIES}9`, sopInstanceUid: `${SERIES}9.1`, modality: 'RTDOSE' })]);
     const stow = await h.app.inject({ method: 'POST', url: '/dicom-web/studies', headers: { authorization: h.basic('uploader'), 'content-type': contentType }, payload: body });
     assert.equal(stow.statusCode, 200);
@@ -127,7 +115,7 @@ test('QIDO-RS searches and WADO-RS retrieves what STOW stored', async () => {
 test('frames (native and encapsulated), bulkdata and WADO-URI', async () => {
   const { readFileSync } = await import('node:fs');
   const { readPart10, PIXEL_DATA } = await import('../../src/dicom/index.ts');
-  await withDicomweb(async (h) => {
+  await withMemoryArchive(async (h) => {
     const ct = inst(1, { size: 32 });
     const j2k = readFileSync(new URL('../fixtures/dicom/JPEG2000.dcm', import.meta.url));
     const { body, contentType } = await multipartBody([ct, j2k]);
@@ -198,7 +186,7 @@ test('bulkValue follows sequence paths', async () => {
 });
 
 test('STOW-RS with more parts than are finished at once: every part answered, in the order sent', async () => {
-  await withDicomweb(async (h) => {
+  await withMemoryArchive(async (h) => {
     // Parts are stored while the next ones are read (up to 8 at a time): the answer must still
     // list each part once, in request order, with failures and duplicates where they were.
     const sent = Array.from({ length: 20 }, (_, i) => (i === 7 ? Buffer.from('garbage, not DICOM') : i === 13 ? inst(2) : inst(i)));

@@ -4,23 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readPart10 } from '../../src/dicom/index.ts';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
-import { buildHarness, type Harness } from './app-harness.ts';
-import { memoryArchive } from './archive-fixture.ts';
+import { withMemoryArchive, type MemoryArchive } from './archive-fixture.ts';
 
 const STUDY = '1.2.826.0.4.1';
 
-async function withArchive(fn: (h: Harness, a: ReturnType<typeof memoryArchive>) => Promise<void>): Promise<void> {
-  const archive = memoryArchive();
-  const h = await buildHarness({ surfaces: { rest: archive.rest } });
-  try {
-    await fn(h, archive);
-  } finally {
-    await h.close();
-    await archive.close();
-  }
-}
-
-async function seed(a: ReturnType<typeof memoryArchive>, project?: string) {
+async function seed(a: MemoryArchive, project?: string) {
   const out: { study: string; patient: string; series: string[] } = { study: '', patient: '', series: [] };
   for (const [series, n] of [['1', 1], ['1', 2], ['2', 3]] as const) {
     const r = await a.rest.archive.ingest.ingest(
@@ -36,7 +24,7 @@ async function seed(a: ReturnType<typeof memoryArchive>, project?: string) {
 }
 
 test('labels: set, list, remove, /tools/labels, /tools/find Labels + LabelsConstraint, in the resource JSON', async () => {
-  await withArchive(async (h, a) => {
+  await withMemoryArchive(async (h, a) => {
     const ids = await seed(a);
     const r = { authorization: h.basic('researcher') };
     const put = (url: string) => h.app.inject({ method: 'PUT', url, headers: r });
@@ -61,7 +49,7 @@ test('labels: set, list, remove, /tools/labels, /tools/find Labels + LabelsConst
 });
 
 test('labels of another project\'s resource cannot be read or set', async () => {
-  await withArchive(async (h, a) => {
+  await withMemoryArchive(async (h, a) => {
     const ids = await seed(a, 'brain');
     await a.rest.archive.index.setLabel('study', ids.study, 'secret-cohort', true);
     const r = { authorization: h.basic('researcher') }; // lung + archive
@@ -72,7 +60,7 @@ test('labels of another project\'s resource cannot be read or set', async () => 
 });
 
 test('modify a study: a new study with new UIDs and the replaced/removed tags; the original stays', async () => {
-  await withArchive(async (h, a) => {
+  await withMemoryArchive(async (h, a) => {
     const ids = await seed(a, 'lung');
     const up = { authorization: h.basic('uploader') };
     const body = { Replace: { PatientName: 'After^Name', StudyDescription: 'modified' }, Remove: ['Modality'] };
@@ -104,7 +92,7 @@ test('modify a study: a new study with new UIDs and the replaced/removed tags; t
 });
 
 test('modify: Force rules, Keep, patient level, KeepSource=false (admin), instance returns the file', async () => {
-  await withArchive(async (h, a) => {
+  await withMemoryArchive(async (h, a) => {
     const ids = await seed(a);
     const up = { authorization: h.basic('uploader') };
     const post = (url: string, payload: object, headers = up) => h.app.inject({ method: 'POST', url, headers, payload });

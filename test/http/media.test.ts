@@ -10,19 +10,7 @@ import yauzl from 'yauzl';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
 import { buildDicomdir, recordType } from '../../src/http/rest/dicomdir.ts';
 import { mediaFileId } from '../../src/http/rest/media.ts';
-import { buildHarness, type Harness } from './app-harness.ts';
-import { memoryArchive } from './archive-fixture.ts';
-
-async function withArchive(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const archive = memoryArchive();
-  const h = await buildHarness({ surfaces: { rest: archive.rest } });
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-    await archive.close();
-  }
-}
+import { withMemoryArchive } from './archive-fixture.ts';
 
 /** Every entry of a ZIP (yauzl, an independent reader): name → bytes. */
 function unzip(buf: Buffer): Promise<Map<string, Buffer>> {
@@ -59,7 +47,7 @@ const files = [
 test('GET /studies/{id}/media: DICOMDIR read back by dcmdump and dcdirdmp; each referenced file is in the ZIP', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-media-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  await withArchive(async (h) => {
+  await withMemoryArchive(async (h) => {
     for (const f of files) {
       const up = await h.app.inject({ method: 'POST', url: '/instances', headers: { authorization: h.basic('uploader'), 'content-type': 'application/dicom' }, payload: f });
       assert.equal(up.json().Status, 'Success');

@@ -8,36 +8,22 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import { startServer } from '../../src/main.ts';
 import { freePort, waitForPort } from '../helpers/dcmtk.ts';
+import { startServerWith } from '../helpers/serve.ts';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 interface RouteStatus { name: string; kind: string; target: string; source: string; waiting: number; sending: number; deadLetters: number; countsCapped: boolean; lastError: { code: string; detail: string | null; jobId: string } | null }
 interface OrthancJob { ID: string; Type: string; State: string; ErrorDetails?: string; Content: { destination: string; items: string[]; Attempts: number } }
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('GET /routes, dead letters, test, retry and retry-all against a real peer and folder', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-route-status-'));
   const peerPort = await freePort(); // nothing listens here until storescp starts below
   const blocker = join(dir, 'blocker'); // a regular file: the folder under it cannot be made
   writeFileSync(blocker, '');
-  const cfg = join(dir, 'c.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      dev: true,
-      log: { level: 'silent' },
+  const server = await startServerWith(
+    dir,
+    {
       stableAgeSeconds: 60,
       jobs: { concurrency: 1, maxAttempts: 2, backoffInitialSeconds: 0.05, backoffMaxSeconds: 0.1 },
       dicom: { peers: [{ aet: 'OTHER', host: '127.0.0.1', port: peerPort }] },
@@ -46,10 +32,9 @@ test('GET /routes, dead letters, test, retry and retry-all against a real peer a
         DISK: { kind: 'folder', root: join(blocker, 'out') },
         WEB: { kind: 'dicomweb', url: 'http://127.0.0.1:1/dicom-web?access_token=tok-in-url', auth: { kind: 'basic', username: 'gw', secret: 'env:WEB_PW' } },
       },
-    }),
+    },
+    { WEB_PW: 's3cret-pw' },
   );
-  const config = loadConfig({ file: cfg, env: { WEB_PW: 's3cret-pw' }, overrides: { dataDir: join(dir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-  const server = await startServer(config, silentLogger);
   let scp: ReturnType<typeof spawn> | undefined;
   const base = `http://127.0.0.1:${server.httpPort}`;
   const get = async <T>(path: string): Promise<{ status: number; body: T; text: string }> => {
@@ -68,7 +53,7 @@ test('GET /routes, dead letters, test, retry and retry-all against a real peer a
     assert.equal(sent.status, 200);
 
     // Both jobs use up their two attempts: one dead letter per destination.
-    const routes = await until('both dead-lettered', async () => {
+    const routes = await waitFor('both dead-lettered', async () => {
       const r = (await get<RouteStatus[]>('/routes')).body;
       return r.filter((x) => x.deadLetters === 1).length === 2 ? r : undefined;
     });
@@ -124,7 +109,7 @@ test('GET /routes, dead letters, test, retry and retry-all against a real peer a
     assert.deepEqual([diskOk.status, diskOk.body.ok, diskOk.body.code, diskOk.body.detail, diskOk.body.kind], [200, true, null, 'the folder is writable', 'folder']);
     const retried = await post<{ ID: string; Path: string }>(`/routes/DISK/dead-letters/${diskJob}/retry`);
     assert.deepEqual([retried.status, retried.body.ID, retried.body.Path], [200, diskJob, `/jobs/${diskJob}`]);
-    await until('DISK job delivered', async () => ((await get<OrthancJob>(`/jobs/${diskJob}`)).body.State === 'Success' ? true : undefined));
+    await waitFor('DISK job delivered', async () => ((await get<OrthancJob>(`/jobs/${diskJob}`)).body.State === 'Success' ? true : undefined));
     assert.ok(existsSync(join(blocker, 'out')) && readdirSync(join(blocker, 'out'), { recursive: true }).some((f) => String(f).endsWith('.dcm')), 'a file was written');
     assert.deepEqual((await get<OrthancJob[]>('/routes/DISK/dead-letters')).body, []);
     // No longer a dead letter: a second retry is refused.
@@ -139,7 +124,7 @@ test('GET /routes, dead letters, test, retry and retry-all against a real peer a
     assert.deepEqual([pacsOk.body.ok, pacsOk.body.detail], [true, 'the peer answered C-ECHO']);
     const all = await post<{ Retried: number; Jobs: string[] }>('/routes/PACS/dead-letters/retry-all');
     assert.deepEqual(all.body, { Retried: 1, Jobs: [pacsJob] });
-    await until('PACS job delivered', async () => ((await get<OrthancJob>(`/jobs/${pacsJob}`)).body.State === 'Success' ? true : undefined));
+    await waitFor('PACS job delivered', async () => ((await get<OrthancJob>(`/jobs/${pacsJob}`)).body.State === 'Success' ? true : undefined));
     assert.equal(readdirSync(received).length, 1);
     const after = new Map((await get<RouteStatus[]>('/routes')).body.map((r) => [r.name, r]));
     assert.deepEqual([after.get('PACS')!.deadLetters, after.get('DISK')!.deadLetters], [0, 0]);

@@ -2,22 +2,17 @@
 // without any pipeline configured (the stable-study tracker runs for every stored instance).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import { startServer } from '../../src/main.ts';
+import { startServerWith } from '../helpers/serve.ts';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
 
 interface OrthancChange { ChangeType: string; ID: string; Path: string; ResourceType: string; Seq: number }
 
 test('serve without pipelines: StableSeries and StableStudy appear in /changes after the stable age', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-stable-changes-'));
-  const cfg = join(dir, 'c.json');
-  writeFileSync(cfg, JSON.stringify({ dev: true, log: { level: 'silent' }, stableAgeSeconds: 0.3 }));
-  const config = loadConfig({ file: cfg, env: {}, overrides: { dataDir: join(dir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-  const server = await startServer(config, silentLogger);
+  const server = await startServerWith(dir, { stableAgeSeconds: 0.3 });
   try {
     const base = `http://127.0.0.1:${server.httpPort}`;
     const uids = { patientId: 'ST-1', studyInstanceUid: '1.2.826.0.8.1' };

@@ -19,6 +19,7 @@ import { freePort, runDcmtk, startStorescp, waitForPort, type RunningTool } from
 import { syntheticSeries } from '../helpers/synthetic-dicom.ts';
 import pg from 'pg';
 import { PG_URL, pgAvailable, schemaFor } from '../pipeline/pg-test-db.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const ORIGINAL_NAME = 'Synthetic^Patient';
 
@@ -26,16 +27,8 @@ function scratch(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Waits for a condition (polling); fails with `what` after a generous limit. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** How long the waits below may take: real DCMTK peers and PostgreSQL on a shared machine. */
+const LIMIT_MS = 60_000;
 
 function writeStudy(dir: string, seed: string, count: number): string[] {
   mkdirSync(dir, { recursive: true });
@@ -114,7 +107,7 @@ test('RESEARCH_IN: de-identified, stored, forwarded once when the study is stabl
     const [job] = await waitFor('the route job to succeed', async () => {
       const jobs = await routeJobs(s);
       return jobs.length > 0 && jobs.every((j) => j.state === 'Success') && jobs;
-    });
+    }, LIMIT_MS);
     assert.equal(job!.state, 'Success');
     assert.equal((job!.payload as { items: string[] }).items.length, 12);
     // Two more quiet periods: no second event, no second job, nothing sent again.
@@ -156,7 +149,7 @@ async function restartScenario(extra: Record<string, unknown>, env: NodeJS.Proce
     await waitFor('the route job to succeed after the restart', async () => {
       const jobs = await routeJobs(s);
       return jobs.length > 0 && jobs.every((j) => j.state === 'Success');
-    });
+    }, LIMIT_MS);
     await new Promise((r) => setTimeout(r, 4_000));
     assert.equal((await routeJobs(s)).length, 1, 'exactly one forward job across the restart');
     assert.equal(storesReceived(scp), 10, 'every instance received exactly once');
@@ -211,7 +204,7 @@ test('filters refuse what the pipeline is not for; POST /studies/{id}/complete f
     await waitFor('the completed study to be forwarded', async () => {
       const jobs = await routeJobs(s);
       return jobs.length === 1 && jobs[0]!.state === 'Success';
-    });
+    }, LIMIT_MS);
     assert.equal(storesReceived(scp), 3);
     checkForwarded(out, 3);
   } finally {
@@ -238,7 +231,7 @@ test('destination down: retried, dead-lettered, nothing lost; resubmit sends it 
     const dead = await waitFor('the job to become a dead letter', async () => {
       const d = await s.pipeline.routes.deadLetters('PACS');
       return d.length > 0 && d;
-    });
+    }, LIMIT_MS);
     assert.equal(dead.length, 1);
     assert.equal(dead[0]!.attempts, 3, 'tried jobs.maxAttempts times');
     assert.equal((dead[0]!.payload as { items: string[] }).items.length, 4, 'all items kept in the dead letter');
@@ -249,7 +242,7 @@ test('destination down: retried, dead-lettered, nothing lost; resubmit sends it 
     await waitForPort(port);
     const res = await fetch(`http://127.0.0.1:${s.httpPort}/jobs/${dead[0]!.id}/resubmit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 200, await res.text());
-    await waitFor('the resubmitted job to succeed', async () => (await s.pipeline.jobs.get(dead[0]!.id))?.state === 'Success');
+    await waitFor('the resubmitted job to succeed', async () => (await s.pipeline.jobs.get(dead[0]!.id))?.state === 'Success', LIMIT_MS);
     assert.equal((scpLog.match(/Received Store Request/g) ?? []).length, 4);
     checkForwarded(out, 4);
   } finally {

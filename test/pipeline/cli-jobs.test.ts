@@ -2,26 +2,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { main } from '../../src/cli/main.ts';
+import { runCli, type CliResult } from '../helpers/run-cli.ts';
 import { SqlJobRepo } from '../../src/pipeline/sql-job-repo.ts';
 import { SqliteSqlDb } from '../../src/pipeline/sqlite-sql-db.ts';
 
 const data = mkdtempSync(join(tmpdir(), 'dg-cli-jobs-'));
 after(() => rmSync(data, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main([...argv, '--data', data], { stdout, stderr, env: {} });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliResult> => runCli([...argv, '--data', data]);
 
 it('lists, shows, pauses, resumes, cancels and resubmits jobs', async () => {
   const repo = new SqlJobRepo(new SqliteSqlDb(join(data, 'index.sqlite')));

@@ -4,14 +4,13 @@
 // store -> routes. Plain intakes (/dicom-web/studies, /instances) are not touched by them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
 import { AppError } from '../../src/core/errors.ts';
-import { silentLogger } from '../../src/core/log.ts';
-import { startServer } from '../../src/main.ts';
+import { startServerWith } from '../helpers/serve.ts';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const PHI = { patientId: 'PHI-ID-77', patientName: 'Secret^Person' };
 
@@ -31,38 +30,22 @@ function multipart(parts: Buffer[]): { body: Buffer; type: string } {
   return { body: Buffer.concat(chunks), type: `multipart/related; type="application/dicom"; boundary=${b}` };
 }
 
-async function waitFor(what: string, f: () => boolean): Promise<void> {
-  const end = Date.now() + 15_000;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('STOW and upload routes of a project run their bound pipeline: filter, de-identify, store, route', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-http-intake-'));
   try {
-    const cfg = join(dir, 'c.json');
-    writeFileSync(
-      cfg,
-      JSON.stringify({
-        dev: true,
-        log: { level: 'silent' },
-        destinations: { STOWOUT: { kind: 'folder', root: join(dir, 'stow-out') }, UPOUT: { kind: 'folder', root: join(dir, 'up-out') } },
-        pipelines: {
-          viaStow: {
-            intake: { sources: ['stow'] },
-            stages: [{ filter: 'Modality in [CT]', onMismatch: 'reject' }, { deid: { project: 'basic' } }, { store: true }, { route: { destination: 'STOWOUT', trigger: 'instance' } }],
-          },
-          viaUpload: {
-            intake: { sources: ['upload'] },
-            stages: [{ filter: 'Modality == MR', onMismatch: 'skip' }, { deid: { project: 'longitudinal' } }, { store: true }, { route: { destination: 'UPOUT', trigger: 'instance' } }],
-          },
+    const server = await startServerWith(dir, {
+      destinations: { STOWOUT: { kind: 'folder', root: join(dir, 'stow-out') }, UPOUT: { kind: 'folder', root: join(dir, 'up-out') } },
+      pipelines: {
+        viaStow: {
+          intake: { sources: ['stow'] },
+          stages: [{ filter: 'Modality in [CT]', onMismatch: 'reject' }, { deid: { project: 'basic' } }, { store: true }, { route: { destination: 'STOWOUT', trigger: 'instance' } }],
         },
-      }),
-    );
-    const config = loadConfig({ file: cfg, env: {}, overrides: { dataDir: join(dir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-    const server = await startServer(config, silentLogger);
+        viaUpload: {
+          intake: { sources: ['upload'] },
+          stages: [{ filter: 'Modality == MR', onMismatch: 'skip' }, { deid: { project: 'longitudinal' } }, { store: true }, { route: { destination: 'UPOUT', trigger: 'instance' } }],
+        },
+      },
+    });
     try {
       const base = `http://127.0.0.1:${server.httpPort}`;
       const inst = (n: number, modality: string) =>
@@ -107,10 +90,7 @@ test('filter stages on HTTP intakes need a deid stage; two pipelines may not bin
   const dir = mkdtempSync(join(tmpdir(), 'dg-http-intake-bad-'));
   try {
     const start = async (pipelines: unknown) => {
-      const cfg = join(dir, `c${Math.random()}.json`);
-      writeFileSync(cfg, JSON.stringify({ dev: true, log: { level: 'silent' }, pipelines }));
-      const config = loadConfig({ file: cfg, env: {}, overrides: { dataDir: join(dir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-      const s = await startServer(config, silentLogger);
+      const s = await startServerWith(dir, { pipelines });
       await s.close();
     };
     await assert.rejects(start({ f: { intake: { sources: ['stow'] }, stages: [{ filter: 'Modality == CT' }, { store: true }] } }), (e: AppError) => /add a deid stage/.test(e.detail ?? ''));

@@ -22,6 +22,7 @@ import { WebhookNotifier } from '../../src/notify/webhook-notifier.ts';
 import { compilePipelines } from '../../src/pipeline/pipeline-config.ts';
 import { SqliteSqlDb } from '../../src/pipeline/sqlite-sql-db.ts';
 import { PipelineRuntime } from '../../src/services/pipeline-runtime.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dg-notify-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,16 +33,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-async function waitFor<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test('study-done and job-failed reach a webhook (retried after a 503) and an SMTP server, without PHI', async () => {

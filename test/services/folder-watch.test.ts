@@ -13,10 +13,12 @@ import { loadConfig } from '../../src/config/load.ts';
 import { AppError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { readPart10, T } from '../../src/dicom/index.ts';
-import { startServer, type RunningServer } from '../../src/main.ts';
+import type { RunningServer } from '../../src/main.ts';
+import { startServerWith } from '../helpers/serve.ts';
 import { syntheticInstance } from '../helpers/synthetic-dicom.ts';
 import { makeZip } from '../helpers/make-zip.ts';
 import { FolderWatcher, type WatchIntakeResult } from '../../src/services/folder-watch.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const CT = join(import.meta.dirname, '../fixtures/dicom/CT_small.dcm');
 const PHI = { patientId: 'PHI-WATCH-55', patientName: 'Dropped^Person' };
@@ -29,14 +31,6 @@ function files(dir: string): string[] {
   }
 }
 
-async function waitFor(what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const inst = (n: number) =>
   syntheticInstance({ ...PHI, studyInstanceUid: '1.2.826.0.55.1', seriesInstanceUid: '1.2.826.0.55.1.1', sopInstanceUid: `1.2.826.0.55.1.1.${n}`, instanceNumber: n, size: 4 });
 
@@ -45,19 +39,12 @@ async function instanceCount(server: RunningServer): Promise<number> {
   return ((await r.json()) as string[]).length;
 }
 
-function start(dir: string, cfg: Record<string, unknown>): Promise<RunningServer> {
-  const file = join(dir, `c${Math.random()}.json`);
-  writeFileSync(file, JSON.stringify({ dev: true, log: { level: 'silent' }, ...cfg }));
-  const config = loadConfig({ file, env: {}, overrides: { dataDir: join(dir, 'data'), 'dicom.port': 0, 'http.port': 0, host: '127.0.0.1' } });
-  return startServer(config, silentLogger);
-}
-
 test('a project watch folder de-identifies, stores and routes via its sources: [folder] pipeline; garbage goes to .failed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-watch-'));
   try {
     const drop = join(dir, 'drop');
     mkdirSync(join(drop, 'study A'), { recursive: true });
-    const server = await start(dir, {
+    const server = await startServerWith(dir, {
       watchFolders: [{ path: drop, project: 'basic', pollSeconds: 0.1, settleSeconds: 0.3 }],
       destinations: { OUT: { kind: 'folder', root: join(dir, 'out') } },
       pipelines: { fromFolder: { intake: { sources: ['folder'] }, stages: [{ filter: 'Modality in [CT]', onMismatch: 'quarantine' }, { deid: { project: 'basic' } }, { store: true }, { route: { destination: 'OUT', trigger: 'instance' } }] } },
@@ -106,7 +93,7 @@ test('a corpus RT study (CT, MR, RTSTRUCT, RTPLAN, RTDOSE, SR) dropped as a fold
     const drop = join(dir, 'drop');
     cpSync(CORPUS_STUDY, join(drop, 'P01', 'ST01'), { recursive: true });
     const total = files(drop).length;
-    const server = await start(dir, {
+    const server = await startServerWith(dir, {
       watchFolders: [{ path: drop, project: 'basic', pollSeconds: 0.1, settleSeconds: 0.2 }],
       destinations: { OUT: { kind: 'folder', root: join(dir, 'out') } },
       pipelines: { fromFolder: { intake: { sources: ['folder'] }, stages: [{ deid: { project: 'basic' } }, { store: true }, { route: { destination: 'OUT', trigger: 'instance' } }] } },
@@ -129,7 +116,7 @@ test('a growing file is not taken before it settles', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-watch-grow-'));
   try {
     const drop = join(dir, 'drop');
-    const server = await start(dir, { watchFolders: [{ path: drop, pollSeconds: 0.05, settleSeconds: 1.5 }] });
+    const server = await startServerWith(dir, { watchFolders: [{ path: drop, pollSeconds: 0.05, settleSeconds: 1.5 }] });
     try {
       const whole = syntheticInstance({ ...PHI, studyInstanceUid: '1.2.826.0.55.2', seriesInstanceUid: '1.2.826.0.55.2.1', sopInstanceUid: '1.2.826.0.55.2.1.1', size: 64 });
       const target = join(drop, 'slow.dcm');
@@ -162,7 +149,7 @@ test('a restart neither loses nor duplicates: a stored file left in place is tak
     mkdirSync(drop);
     const cfg = { watchFolders: [{ path: drop, pollSeconds: 0.05, settleSeconds: 0.2, after: 'delete' }] };
     for (const n of [1, 2, 3]) writeFileSync(join(drop, `${n}.dcm`), inst(n));
-    let server = await start(dir, cfg);
+    let server = await startServerWith(dir, cfg);
     try {
       await waitFor('first three taken', () => readdirSync(drop).filter((f) => f.endsWith('.dcm')).length === 0);
       assert.equal(await instanceCount(server), 3);
@@ -172,7 +159,7 @@ test('a restart neither loses nor duplicates: a stored file left in place is tak
     // As if the process had died after storing 3.dcm but before deleting it; 4 and 5 are new.
     writeFileSync(join(drop, '3.dcm'), inst(3));
     for (const n of [4, 5]) writeFileSync(join(drop, `${n}.dcm`), inst(n));
-    server = await start(dir, cfg);
+    server = await startServerWith(dir, cfg);
     try {
       await waitFor('all taken after the restart', () => readdirSync(drop).filter((f) => f.endsWith('.dcm')).length === 0);
       assert.equal(await instanceCount(server), 5, 'nothing lost, nothing stored twice');
@@ -210,7 +197,7 @@ test('SIGKILL while taking a drop folder loses nothing: after the restart every 
     const remaining = left();
     assert.ok(remaining > 0, `killed mid-way (${remaining} files left)`);
     console.log(`# killed with ${remaining} of ${TOTAL} files left in the drop folder`);
-    const server = await start(dir, { watchFolders: [{ path: drop, pollSeconds: 0.05, settleSeconds: 0.1 }] });
+    const server = await startServerWith(dir, { watchFolders: [{ path: drop, pollSeconds: 0.05, settleSeconds: 0.1 }] });
     try {
       await waitFor('every file taken after the restart', () => left() === 0);
       assert.equal(await instanceCount(server), TOTAL, 'every file stored exactly once');
@@ -292,7 +279,7 @@ test('watchFolders config: defaults, and every problem reported', () => {
 test('a watch folder naming an unknown project stops start-up', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dg-watch-proj-'));
   try {
-    await assert.rejects(start(dir, { watchFolders: [{ path: join(dir, 'drop'), project: 'no-such-project' }] }), (e: AppError) => /watchFolders\[0\]\.project/.test(e.detail ?? ''));
+    await assert.rejects(startServerWith(dir, { watchFolders: [{ path: join(dir, 'drop'), project: 'no-such-project' }] }), (e: AppError) => /watchFolders\[0\]\.project/.test(e.detail ?? ''));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,13 +1,11 @@
 // What `dicomgate send` sends: Part-10 files found in files, folders (recursively) and ZIP archives,
 // or the instances of one archived study. Only the file meta is read up front (to negotiate every
 // presentation context before the association opens); datasets stream from disk when sent.
-import { createReadStream } from 'node:fs';
-import { opendir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import type yauzl from 'yauzl';
+import { readFile, stat } from 'node:fs/promises';
 import { AppError, isAppError, type ErrorCode } from '../../core/errors.ts';
 import { parsePart10Meta, part10Instance, type OutgoingInstance } from '../../dimse/index.ts';
 import type { Archive } from '../../services/archive.ts';
+import { isSkipped, isZip, walk, zipEntries } from '../../services/import-files.ts';
 import { nextZipEntry, openZip, readZipEntry } from '../../services/zip-reader.ts';
 
 /** One instance to send, with a way to read its whole file when it must be re-encoded. */
@@ -30,32 +28,11 @@ export interface Collected {
   readonly unreadable: Unreadable[];
 }
 
-function isSkipped(name: string): boolean {
-  const b = basename(name);
-  return b.startsWith('.') || b.toUpperCase() === 'DICOMDIR';
-}
-
-async function* walk(dir: string, seen: Set<string>): AsyncGenerator<string> {
-  const real = await realpath(dir).catch(() => dir);
-  if (seen.has(real)) return;
-  seen.add(real);
-  const names: string[] = [];
-  for await (const d of await opendir(dir)) names.push(d.name);
-  names.sort();
-  for (const name of names) {
-    const p = join(dir, name);
-    const st = await stat(p).catch(() => undefined);
-    if (st?.isDirectory()) yield* walk(p, seen);
-    else if (st?.isFile() && !isSkipped(name)) yield p;
-  }
-}
-
 function reasonOf(e: unknown): { code: ErrorCode; reason: string } {
   if (isAppError(e)) return { code: e.code, reason: e.detail ?? e.message };
   // The OS error code only: messages repeat the path, which the label already names.
   return { code: 'IMPORT_UNREADABLE', reason: (e as NodeJS.ErrnoException).code ?? 'unreadable' };
 }
-
 
 /** Reads one entry of a ZIP again by name (the scan keeps only the file meta, not the bytes). */
 async function readZipEntryNamed(path: string, name: string): Promise<Buffer> {
@@ -71,43 +48,30 @@ async function readZipEntryNamed(path: string, name: string): Promise<Buffer> {
   }
 }
 
+/** Every instance of a ZIP archive; only its file meta is kept, the entry is read again when sent. */
 async function zipSources(path: string, out: Collected): Promise<void> {
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await openZip(path);
-  } catch (e) {
-    out.unreadable.push({ label: path, code: 'IMPORT_UNREADABLE', reason: 'not a readable ZIP archive' });
-    return;
-  }
-  try {
-    for (;;) {
-      const entry = await nextZipEntry(zip);
-      if (!entry) return;
-      if (entry.fileName.endsWith('/') || isSkipped(entry.fileName)) continue;
-      const label = `${path}!${entry.fileName}`;
-      try {
-        const bytes = await readZipEntry(zip, entry);
-        const meta = parsePart10Meta(bytes, entry.fileName);
-        const name = entry.fileName;
-        const readAll = (): Promise<Buffer> => readZipEntryNamed(path, name);
-        out.sources.push({
-          label,
-          readAll,
-          instance: {
-            sopClassUid: meta.sopClassUid,
-            sopInstanceUid: meta.sopInstanceUid,
-            transferSyntaxUid: meta.transferSyntaxUid,
-            open: async () => (await readAll()).subarray(meta.datasetOffset),
-          },
-        });
-      } catch (e) {
-        out.unreadable.push({ label, ...reasonOf(e) });
-      }
+  for await (const entry of zipEntries(path, path)) {
+    if ('error' in entry) {
+      out.unreadable.push({ label: entry.label, ...reasonOf(entry.error) });
+      continue;
     }
-  } catch (e) {
-    out.unreadable.push({ label: path, code: 'IMPORT_UNREADABLE', reason: 'corrupt ZIP archive' });
-  } finally {
-    zip.close();
+    const name = entry.entryName;
+    try {
+      const meta = parsePart10Meta(entry.data, name);
+      const readAll = (): Promise<Buffer> => readZipEntryNamed(path, name);
+      out.sources.push({
+        label: entry.label,
+        readAll,
+        instance: {
+          sopClassUid: meta.sopClassUid,
+          sopInstanceUid: meta.sopInstanceUid,
+          transferSyntaxUid: meta.transferSyntaxUid,
+          open: async () => (await readAll()).subarray(meta.datasetOffset),
+        },
+      });
+    } catch (e) {
+      out.unreadable.push({ label: entry.label, ...reasonOf(e) });
+    }
   }
 }
 
@@ -118,19 +82,6 @@ async function fileSource(path: string, out: Collected, label = path): Promise<v
   } catch (e) {
     out.unreadable.push({ label, ...reasonOf(e) });
   }
-}
-
-async function isZipFile(path: string): Promise<boolean> {
-  if (path.toLowerCase().endsWith('.zip')) return true;
-  const head = await new Promise<Buffer>((resolve) => {
-    const chunks: Buffer[] = [];
-    createReadStream(path, { start: 0, end: 3 })
-      .on('data', (c) => chunks.push(c as Buffer))
-      .on('end', () => resolve(Buffer.concat(chunks)))
-      .on('error', () => resolve(Buffer.alloc(0)));
-  });
-  // "PK\3\4": a ZIP local file header (DICOM files start with a preamble or a low group tag).
-  return head.length === 4 && head.readUInt32BE(0) === 0x504b0304;
 }
 
 /** Files, folders and ZIPs given on the command line, in a reproducible order. */
@@ -145,7 +96,8 @@ export async function collectPaths(inputs: readonly string[]): Promise<Collected
     }
     const files = st.isDirectory() ? walk(input, seen) : (async function* () { yield input; })();
     for await (const f of files) {
-      if (await isZipFile(f)) await zipSources(f, out);
+      if (st.isDirectory() && isSkipped(f)) continue;
+      if (await isZip(f)) await zipSources(f, out);
       else await fileSource(f, out);
     }
   }

@@ -2,15 +2,10 @@
 // its root and the files as IMAGES/IM0, IMAGES/IM1, ... (PS3.10 8.2 file ids: no names, no PHI
 // in paths). The DICOMDIR is built from the index and sent first; the files follow, streamed one at
 // a time (memory: the index rows of the resource and one DICOMDIR record or file chunk at a time).
-import type { FastifyPluginAsync } from 'fastify';
 import type { ArchiveIndex, Level, ResourceRecord } from '../../index/archive-index.ts';
-import { readIndex } from '../archive-scope.ts';
-import { isResourceId } from '../../index/resource-ids.ts';
 import { dicomdirChunks, type DicomdirPatient } from './dicomdir.ts';
-import { notFound } from './orthanc-errors.ts';
-import { LEVEL_PATH, LEVEL_TYPE } from './orthanc-json.ts';
-import { READ, type RestDeps } from './rest-deps.ts';
-import { zipStream, type ZipEntry } from './zip-writer.ts';
+import { zipDownloadRoutes } from './zip-download.ts';
+import type { ZipEntry } from './zip-writer.ts';
 
 /** File id of the n-th file: IMAGES/IMn; past 999,999 files one more folder level (8-character components). */
 export function mediaFileId(n: number): string[] {
@@ -77,30 +72,12 @@ async function plan(index: ArchiveIndex, level: Exclude<Level, 'instance'>, root
   return out;
 }
 
-export const mediaRoutes: FastifyPluginAsync<RestDeps> = async (app, deps) => {
+export const mediaRoutes = zipDownloadRoutes('media', async (index, level, root, deps) => {
   const { blobs } = deps.archive;
-  for (const level of ['patient', 'study', 'series'] as const) {
-    const route = `/${LEVEL_PATH[level]}/:id/media`;
-    app.get<{ Params: { id: string } }>(route, { config: { role: READ } }, async (req, reply) => {
-      const index = readIndex(req, deps.archive.index);
-      const root = isResourceId(req.params.id) ? await index.getResource(level, req.params.id) : undefined;
-      if (!root) throw notFound(LEVEL_TYPE[level], req.params.id);
-      const planned = await plan(index, level, root);
-      await deps.audit.record({
-        actor: req.principal?.user.username ?? null,
-        action: 'export',
-        resource: root.id,
-        ip: req.ip,
-        outcome: 'success',
-        detail: { route, instances: planned.files.length },
-      });
-      function* entries(): Generator<ZipEntry> {
-        yield { name: 'DICOMDIR', data: () => dicomdirChunks(planned.patients) };
-        for (const f of planned.files) yield { name: f.fileId.join('/'), data: () => blobs.createReadStream(f.blobKey) };
-      }
-      reply.header('Content-Type', 'application/zip');
-      reply.header('Content-Disposition', `attachment; filename="${root.id}.zip"`);
-      return reply.send(zipStream(entries()));
-    });
+  const planned = await plan(index, level, root);
+  function* entries(): Generator<ZipEntry> {
+    yield { name: 'DICOMDIR', data: () => dicomdirChunks(planned.patients) };
+    for (const f of planned.files) yield { name: f.fileId.join('/'), data: () => blobs.createReadStream(f.blobKey) };
   }
-};
+  return { instances: planned.files.length, entries: entries() };
+});
