@@ -22,6 +22,8 @@ export type Part10Outcome =
       readonly seriesInstanceUid: string;
       readonly sopInstanceUid: string;
       readonly changes?: readonly AttributeChange[];
+      /** From an early-answering pseudonymizer: write the output, publish it only once this settled. */
+      readonly durable?: Promise<void>;
     }
   | { readonly kind: 'quarantined'; readonly reason: QuarantineReason; readonly detail: string }
   | { readonly kind: 'rejected'; readonly reason: RejectReason; readonly detail: string };
@@ -61,5 +63,6 @@ export async function deidentifyPart10(
     seriesInstanceUid: outcome.seriesInstanceUid,
     sopInstanceUid: outcome.sopInstanceUid,
     ...(outcome.changes ? { changes: outcome.changes } : {}),
+    ...(outcome.durable ? { durable: outcome.durable } : {}),
   };
 }

@@ -86,6 +86,7 @@ export async function deidentify(req: DeidRequest): Promise<DeidOutcome> {
     studyInstanceUid: ds.string(T.StudyInstanceUID) as string,
     seriesInstanceUid: ds.string(T.SeriesInstanceUID) as string,
     ...(changes ? { changes } : {}),
+    ...(mapping.durable ? { durable: mapping.durable } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export type DeidOutcome =
       readonly studyInstanceUid: string;
       readonly seriesInstanceUid: string;
       readonly changes?: readonly AttributeChange[];
+      /** From an early-answering pseudonymizer: publish the result only once this settled. */
+      readonly durable?: Promise<void>;
     }
   | { readonly kind: 'quarantined'; readonly reason: QuarantineReason; readonly detail: string }
   | { readonly kind: 'rejected'; readonly reason: RejectReason; readonly detail: string };

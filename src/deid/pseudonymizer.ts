@@ -26,10 +26,15 @@ export interface PseudonymMapping {
   readonly patient: PatientPseudonym;
   /** original -> replacement for every UID of the request. */
   readonly uids: ReadonlyMap<string, string>;
+  /**
+   * Present only from a pseudonymizer made to answer early (StorePseudonymizer's `earlyAnswers`): the
+   * mapping is committed but durable only when this settles; nothing using it may be published before.
+   */
+  readonly durable?: Promise<void>;
 }
 
 export interface Pseudonymizer {
-  /** Get-or-create; the mapping is durable when the promise resolves. */
+  /** Get-or-create; the mapping is durable when the promise resolves (or, with `durable`, when that does). */
   resolve(req: PseudonymRequest): Promise<PseudonymMapping>;
 }
 

@@ -32,6 +32,13 @@ export interface PseudonymStore {
   mapUids(project: string, key: PatientKey, uids: readonly string[], policy: PseudonymPolicy): Promise<Map<string, string>>;
   /** Several objects' patients and UIDs in one transaction (one commit, one fsync). */
   resolveBatch(project: string, requests: readonly BatchRequest[], policy: PseudonymPolicy): Promise<BatchResult[]>;
+  /**
+   * resolveBatch answered as soon as the transaction committed, before its commit is on disk:
+   * `durable` settles when it is (rejects with the store's error if the flush fails). For a caller
+   * that holds back what uses the answer (the deid command's rename into place) until then, so the
+   * flush overlaps with its work. Stores whose commit is durable when it returns need not offer it.
+   */
+  resolveBatchEarly?(project: string, requests: readonly BatchRequest[], policy: PseudonymPolicy): Promise<EarlyBatchResult>;
   findByOriginal(project: string, key: PatientKey): Promise<PatientRecord | undefined>;
   findByPseudonym(project: string, pseudonymousPatientId: string): Promise<PatientRecord | undefined>;
   /** original UID of a replacement UID (honest broker). */
@@ -61,4 +68,10 @@ export interface BatchRequest {
 export interface BatchResult {
   readonly pseudonym: PatientPseudonym;
   readonly uids: Map<string, string>;
+}
+
+export interface EarlyBatchResult {
+  readonly results: BatchResult[];
+  /** Settles when the commit that made `results` is durable. */
+  readonly durable: Promise<void>;
 }

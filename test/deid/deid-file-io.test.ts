@@ -1,15 +1,18 @@
 // The `deid` command's file I/O: pooled input buffers and chunked output writes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { InputBuffers } from '../../src/cli/commands/_deid-input-buffers.ts';
 import { deidFile } from '../../src/cli/commands/_deid-file.ts';
+import { deidInputs } from '../../src/cli/commands/_deid-inputs.ts';
 import { newDicomFile, readPart10, writePart10 } from '../../src/dicom/part10.ts';
 import { T } from '../../src/dicom/tag.ts';
 import { resolveProject } from '../../src/deid/project.ts';
 import { CT, FakePseudonymizer, object } from './helpers.ts';
+import { AppError, isAppError } from '../../src/core/errors.ts';
+import type { PseudonymRequest } from '../../src/deid/pseudonymizer.ts';
 
 describe('InputBuffers', () => {
   it('returns exactly the file, also from a reused larger buffer with older bytes in it', async (t) => {
@@ -33,6 +36,25 @@ describe('InputBuffers', () => {
     await assert.rejects(pool.read(join(dir, 'missing')), { code: 'ENOENT' });
   });
 
+  it('readSync returns the same bytes as read and shares the pool', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dg-inbuf-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const big = Buffer.alloc(300_000, 0x5c);
+    const small = Buffer.from('another small file');
+    writeFileSync(join(dir, 'big'), big);
+    writeFileSync(join(dir, 'small'), small);
+    const pool = new InputBuffers();
+    const a = pool.readSync(join(dir, 'big'));
+    assert.deepEqual(a.data, big);
+    const held = await pool.read(join(dir, 'small'));
+    assert.notEqual(held.buffer, a.buffer, 'a buffer in use is never handed out twice');
+    pool.release(a.buffer);
+    const b = pool.readSync(join(dir, 'small'));
+    assert.equal(b.buffer, a.buffer, 'the released buffer is reused');
+    assert.deepEqual(b.data, small);
+    assert.throws(() => pool.readSync(join(dir, 'missing')), { code: 'ENOENT' });
+  });
+
   it('keeps at most 64 MB in free buffers, whatever sizes pass through', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'dg-inbuf-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +71,25 @@ describe('InputBuffers', () => {
     for (const b of held) pool.release(b);
     assert.ok(pool.freeBytes <= 64 * 1024 * 1024, String(pool.freeBytes));
     assert.ok(pool.freeBytes >= 36 * 1024 * 1024, 'the buffers of up to 16 MB are kept (4+8+12+16 MB)');
+  });
+});
+
+describe('deidInputs', () => {
+  it('walks folders in name order, recursing into sub-folders and following links to files and folders', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dg-deidinputs-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const root = join(dir, 'in');
+    mkdirSync(join(root, 'b-sub'), { recursive: true });
+    mkdirSync(join(dir, 'elsewhere'));
+    writeFileSync(join(root, 'c'), 'c');
+    writeFileSync(join(root, 'a'), 'a');
+    writeFileSync(join(root, 'b-sub', 'x'), 'x');
+    writeFileSync(join(dir, 'elsewhere', 'y'), 'y');
+    symlinkSync(join(root, 'a'), join(root, 'd-link'));
+    symlinkSync(join(dir, 'elsewhere'), join(root, 'e-dirlink'));
+    const labels: string[] = [];
+    for await (const input of deidInputs([root])) labels.push(relative(root, input.label));
+    assert.deepEqual(labels, ['a', join('b-sub', 'x'), 'c', 'd-link', join('e-dirlink', 'y')]);
   });
 });
 
@@ -77,6 +118,40 @@ describe('deidFile', () => {
     }
     const series = join(dir, 'out', 'P1');
     assert.equal(readdirSync(series).length, 1);
+  });
+
+  it('renames an output into place only once its mappings are durable, and not at all if their flush fails', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dg-deidfile-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const d = object(CT, [T.Rows, 'US', '8'], [T.Columns, 'US', '8']);
+    d.setBytes(0x7fe00010, 'OW', Buffer.alloc(8 * 8 * 2, 3));
+    const input = join(dir, 'in.dcm');
+    writeFileSync(input, Buffer.concat(writePart10(newDicomFile(d, '1.2.840.10008.1.2.1'))));
+    const outDir = join(dir, 'out');
+    const listing = (): string[] => (existsSync(outDir) ? (readdirSync(outDir, { recursive: true }) as string[]) : []).filter((n) => n.endsWith('.dcm') || n.endsWith('.tmp'));
+    for (const fails of [false, true]) {
+      rmSync(outDir, { recursive: true, force: true });
+      let settle: (ok: boolean) => void = () => undefined;
+      const durable = new Promise<void>((resolve, reject) => (settle = (ok) => (ok ? resolve() : reject(new AppError('KEYS_UNAVAILABLE', { detail: 'flush failed' })))));
+      durable.catch(() => undefined);
+      const fake = new FakePseudonymizer();
+      const pseudonymizer = { resolve: async (req: PseudonymRequest) => ({ ...(await fake.resolve(req)), durable }) };
+      const running = deidFile({ path: input }, { project: resolveProject('basic'), pseudonymizer, outDir, dryRun: false });
+      // Let the write finish: only the temporary file may exist while the flush is outstanding.
+      for (let i = 0; i < 50 && !listing().some((n) => n.endsWith('.tmp')); i++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(listing().filter((n) => n.endsWith('.dcm')), [], 'nothing under its final name before the flush');
+      assert.equal(listing().length, 1);
+      settle(!fails);
+      if (fails) {
+        await assert.rejects(running, (e) => isAppError(e, 'KEYS_UNAVAILABLE'));
+        assert.deepEqual(listing(), [], 'the temporary file is removed');
+      } else {
+        const r = await running;
+        assert.equal(r.kind, 'deidentified');
+        assert.deepEqual(listing().map((n) => n.endsWith('.dcm')), [true]);
+      }
+    }
   });
 
   it('leaves one whole file when two inputs in flight share a SOP Instance UID', async (t) => {

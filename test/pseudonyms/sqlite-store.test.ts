@@ -38,6 +38,23 @@ describe('SqlitePseudonymStore across threads', () => {
     await s.close();
   });
 
+  it('resolveBatchEarly answers after the commit and agrees with resolveBatch; the mappings survive a reopen', async () => {
+    const file = join(dir, 'early.sqlite');
+    const s = new SqlitePseudonymStore(file);
+    await s.migrate();
+    const key = { patientId: 'EARLY-1', issuer: '' };
+    const early = await s.resolveBatchEarly('p', [{ key, uids: ['1.9.1', '1.9.2'] }], POLICY);
+    await early.durable;
+    const [again] = await s.resolveBatch('p', [{ key, uids: ['1.9.2', '1.9.1'] }], POLICY);
+    assert.deepEqual(again.pseudonym, early.results[0].pseudonym);
+    assert.equal(again.uids.get('1.9.1'), early.results[0].uids.get('1.9.1'));
+    assert.equal(again.uids.get('1.9.2'), early.results[0].uids.get('1.9.2'));
+    await s.close();
+    const reopened = new SqlitePseudonymStore(file);
+    assert.equal(await reopened.findOriginalUid('p', early.results[0].uids.get('1.9.1') as string), '1.9.1');
+    await reopened.close();
+  });
+
   it('reports driver failures as KEYS_UNAVAILABLE without the key in the message', async () => {
     const s = new SqlitePseudonymStore(join(dir, 'closed.sqlite'));
     await s.migrate();

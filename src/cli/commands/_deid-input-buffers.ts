@@ -2,7 +2,11 @@
 // than parsing and de-identifying it (measured on the 512x512 CT: readFileSync 0.2-0.4 ms of system
 // time per file, a reused buffer 0.05-0.08 ms). A buffer goes back to the pool once its file's output is
 // written: the parsed dataset and the output chunks are views into it until then.
-// Reads run on libuv's thread pool, so the kernel's copying overlaps with parsing on the main thread.
+// `deid` reads with readSync (one open, fstat, read and close on the calling thread): the copy out of the
+// page cache of a 0.5 MB slice (~0.1 ms) costs less than the four libuv thread-pool round trips of the
+// promise API (a submission each, a thread wake-up each, ~0.03-0.05 ms of CPU on the main thread per
+// call measured with --cpu-prof on the 1000-slice CT). read() keeps the asynchronous path.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 const GRAIN = 64 * 1024;
@@ -35,6 +39,29 @@ export class InputBuffers {
       return { data: buffer.subarray(0, n), buffer };
     } finally {
       await fh.close();
+    }
+  }
+
+  /** read(), synchronously on the calling thread. */
+  readSync(path: string): { readonly data: Buffer; readonly buffer: Buffer } {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = this.#take(size);
+      let n = 0;
+      try {
+        while (n < size) {
+          const bytesRead = readSync(fd, buffer, n, size - n, n);
+          if (bytesRead === 0) break; // truncated while we read: parse what is there
+          n += bytesRead;
+        }
+      } catch (e) {
+        this.release(buffer);
+        throw e;
+      }
+      return { data: buffer.subarray(0, n), buffer };
+    } finally {
+      closeSync(fd);
     }
   }
 

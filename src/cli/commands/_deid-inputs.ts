@@ -13,12 +13,20 @@ function isZip(path: string): boolean {
 }
 
 function* walkFolder(dir: string): Generator<string> {
-  const names = readdirSync(dir).sort();
-  for (const name of names) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) yield* walkFolder(p);
-    else if (st.isFile()) yield p;
+  // The entries' types come with the listing (no stat per file); anything else (symbolic links, file
+  // systems that do not report types) is stat'ed, which follows links as before.
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (!isDir && !isFile) {
+      const st = statSync(p);
+      isDir = st.isDirectory();
+      isFile = st.isFile();
+    }
+    if (isDir) yield* walkFolder(p);
+    else if (isFile) yield p;
   }
 }
 

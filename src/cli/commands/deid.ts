@@ -99,7 +99,9 @@ Example:
     const store = new SqlitePseudonymStore(join(ctx.config.dataDir, 'keys.sqlite'));
     await store.migrate();
     if (!dryRun) mkdirSync(outDir, { recursive: true });
-    const progress = progressPrinter(ctx.stderr, await countInputs(inputs));
+    // The count is for the progress bar only, shown on a terminal: elsewhere the inputs are not walked twice.
+    const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+    const progress = progressPrinter(ctx.stderr, tty ? await countInputs(inputs) : 0);
     const changes = new Map<string, number>();
     let done = 0;
     const onResult = (label: string, r: FileResult): void => {

@@ -7,7 +7,7 @@ import { SAFETY_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from '../../core/sqli
 import { WalSync } from '../../core/sqlite-wal-sync.ts';
 import type { PatientKey, PatientPseudonym, PseudonymPolicy } from '../../deid/pseudonymizer.ts';
 import { drawDateShift, newUid, patternIsRandom, renderPattern } from '../generate.ts';
-import type { ImportResult, ImportRow, PatientRecord, PseudonymStore } from '../pseudonym-store.ts';
+import type { BatchRequest, BatchResult, EarlyBatchResult, ImportResult, ImportRow, PatientRecord, PseudonymStore } from '../pseudonym-store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 
 interface PatientRow {
@@ -102,21 +102,29 @@ export class SqlitePseudonymStore implements PseudonymStore {
   }
 
   /** Patient and UIDs in one transaction: the store-pseudonymizer's batched path. */
-  async resolveBatch(
-    project: string,
-    requests: readonly { key: PatientKey; uids: readonly string[] }[],
-    policy: PseudonymPolicy,
-  ): Promise<{ pseudonym: PatientPseudonym; uids: Map<string, string> }[]> {
-    return this.#write(() =>
-      this.#db
-        .transaction(() =>
-          requests.map((r) => {
-            const p = this.#patientTx(project, r.key, policy);
-            return { pseudonym: p.pseudonym, uids: this.#uidsTx(p.projectId, p.rowId, r.uids, policy) };
-          }),
-        )
-        .immediate(),
-    );
+  async resolveBatch(project: string, requests: readonly BatchRequest[], policy: PseudonymPolicy): Promise<BatchResult[]> {
+    return this.#write(() => this.#batchTx(project, requests, policy));
+  }
+
+  /** resolveBatch, answered after the commit; `durable` is the WAL flush that covers it. */
+  async resolveBatchEarly(project: string, requests: readonly BatchRequest[], policy: PseudonymPolicy): Promise<EarlyBatchResult> {
+    const results = this.#run(() => this.#batchTx(project, requests, policy));
+    const durable = this.#walSync?.sync() ?? Promise.resolve();
+    // Marked handled here: a caller that gave up on the batch must not turn a failed flush into an
+    // unhandled rejection; every caller that awaits `durable` still sees the error.
+    durable.catch(() => undefined);
+    return { results, durable };
+  }
+
+  #batchTx(project: string, requests: readonly BatchRequest[], policy: PseudonymPolicy): BatchResult[] {
+    return this.#db
+      .transaction(() =>
+        requests.map((r) => {
+          const p = this.#patientTx(project, r.key, policy);
+          return { pseudonym: p.pseudonym, uids: this.#uidsTx(p.projectId, p.rowId, r.uids, policy) };
+        }),
+      )
+      .immediate();
   }
 
   async findByOriginal(project: string, key: PatientKey): Promise<PatientRecord | undefined> {
