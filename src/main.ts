@@ -126,7 +126,10 @@ export async function startServer(config: ResolvedConfig, logger: Logger = creat
     const pseudonymizers = new Map<string, StorePseudonymizer>();
     const pseudonymizerFor = (project: Project): StorePseudonymizer => {
       let p = pseudonymizers.get(project.name);
-      if (!p) pseudonymizers.set(project.name, (p = new StorePseudonymizer(keyStore, project.name, project.policy)));
+      // Early answers: a mapping is used as soon as its transaction committed, and its WAL flush runs
+      // while the object is encoded and written; every consumer (the gateway's ingest, /anonymize)
+      // waits for `durable` before anything made with it is published.
+      if (!p) pseudonymizers.set(project.name, (p = new StorePseudonymizer(keyStore, project.name, project.policy, { earlyAnswers: true })));
       return p;
     };
     // One pseudonymizer per project, shared by all its intakes: its cache and batching are per namespace.

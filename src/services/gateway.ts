@@ -58,7 +58,10 @@ export class GatewayService {
       case 'deidentified': {
         // Recorded with the project, so reads are limited to users with access to it.
         // Chunks straight into a journaled blob: no concatenated copy, one flush (see IngestService.ingestChunks).
-        const r = await this.#ingest.ingestChunks(outcome.chunks, { ...source, project: target.project.name }, outcome.file);
+        // outcome.durable (early-answering pseudonymizer): the key database's flush of this object's
+        // mappings, still running while the chunks are copied to the blob writer; ingest waits for it
+        // before the blob is committed, so nothing is archived under a mapping a power loss could lose.
+        const r = await this.#ingest.ingestChunks(outcome.chunks, { ...source, project: target.project.name }, outcome.file, outcome.durable);
         if (r.status === 'rejected') return { status: 'rejected', code: r.code, reason: r.reason, retryable: r.retryable };
         // UIDs logged here are the pseudonymous ones: this line is on the research side.
         this.#log.debug('gateway stored', { project: target.project.name, sopInstanceUid: r.sopInstanceUid, status: r.status });

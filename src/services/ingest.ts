@@ -147,9 +147,11 @@ export class IngestService {
    * Stores an object given as chunks (the de-identified output of a gateway intake) through a
    * journaled writer, like a C-STORE: written without concatenating the chunks, parsed from the
    * writer's head (or taken from `parsed`, the file the chunks encode, when the caller has it), one
-   * flush for the blob and an index commit without a sync of its own.
+   * flush for the blob and an index commit without a sync of its own. `publishAfter`: see ingestStaged.
    */
-  async ingestChunks(chunks: readonly Uint8Array[], source: InstanceSource, parsed?: DicomFile): Promise<IngestResult> {
+  async ingestChunks(chunks: readonly Uint8Array[], source: InstanceSource, parsed?: DicomFile, publishAfter?: Promise<void>): Promise<IngestResult> {
+    // Awaited only after the writes: a failure before then must not count as an unhandled rejection.
+    publishAfter?.catch(() => undefined);
     let writer: BlobWriter;
     try {
       writer = await this.blobs.open({ journal: true, ...(source.project !== undefined && { project: source.project }) });
@@ -162,14 +164,16 @@ export class IngestService {
       await writer.abort();
       return rejected(e, 'STORE_UNAVAILABLE');
     }
-    return this.ingestStaged(writer, source, parsed);
+    return this.ingestStaged(writer, source, parsed, publishAfter);
   }
 
   /**
    * Stores an object already streamed into a BlobWriter (C-STORE fragments written as they came).
    * Commits or aborts the writer. `parsed`: the file the writer holds, already parsed by the caller.
+   * `publishAfter`: what must be durable before the blob may be (a gateway's key-database flush of the
+   * mappings the object was made with); awaited just before the commit, its failure rejects the object.
    */
-  async ingestStaged(writer: BlobWriter, source: InstanceSource, parsed?: DicomFile): Promise<IngestResult> {
+  async ingestStaged(writer: BlobWriter, source: InstanceSource, parsed?: DicomFile, publishAfter?: Promise<void>): Promise<IngestResult> {
     const results: (IngestResult | undefined)[] = [undefined];
     let p: Parsed | undefined;
     try {
@@ -182,6 +186,14 @@ export class IngestService {
     if (results[0]) {
       await writer.abort();
       return results[0];
+    }
+    if (publishAfter) {
+      try {
+        await publishAfter;
+      } catch (e) {
+        await writer.abort();
+        return rejected(e, 'KEYS_UNAVAILABLE');
+      }
     }
     let key: string | undefined;
     try {

@@ -144,6 +144,36 @@ describe('IngestService with the blob journal', () => {
     assert.equal(row.file?.source.transport, 'dimse');
   });
 
+  it('ingestChunks with publishAfter: the blob is committed only after it settles, and not at all when it fails', async () => {
+    const svc = new IngestService(blobs, index, { duplicates: 'keep-first' });
+    const [a, b] = syntheticSeries('46', 2, { size: 4 });
+    const commits: string[] = [];
+    const watched = Object.create(blobs, {
+      open: {
+        value: async (o: Parameters<FsBlobStore['open']>[0]) => {
+          const w = await blobs.open(o);
+          return Object.create(w, { commit: { value: async () => { commits.push('commit'); return w.commit(); } } }) as BlobWriter;
+        },
+      },
+    }) as FsBlobStore;
+    const gated = new IngestService(watched, index, { duplicates: 'keep-first' });
+    let release!: () => void;
+    const flushed = new Promise<void>((r) => (release = r));
+    const pending = gated.ingestChunks([a], { ...source, project: 'basic' }, undefined, flushed);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(commits, [], 'no blob commit while the key flush runs');
+    assert.equal((await index.statistics()).instances, 0);
+    release();
+    stored(await pending);
+    assert.deepEqual(commits, ['commit']);
+
+    const failed = await svc.ingestChunks([b], { ...source, project: 'basic' }, undefined, Promise.reject(new Error('fdatasync: EIO')));
+    assert.equal(failed.status, 'rejected');
+    assert.equal(failed.status === 'rejected' && failed.code, 'KEYS_UNAVAILABLE');
+    assert.equal(failed.status === 'rejected' && failed.retryable, true);
+    assert.equal((await index.statistics()).instances, 1, 'the object whose mappings were not flushed is not archived');
+  });
+
   it('the journal is trimmed as commits go on, after an index sync', async () => {
     let syncs = 0;
     const sync = index.syncCommitted!.bind(index);

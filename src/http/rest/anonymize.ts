@@ -89,7 +89,10 @@ export function anonymizeRoutes(anon: AnonymizeDeps): FastifyPluginAsync<RestDep
       const file = readPart10(await blobs.get(key));
       const out = await deidentify({ dataset: file.dataset, meta: file.meta, project, pseudonymizer });
       if (out.kind !== 'deidentified') return { quarantined: `${out.kind}: ${out.reason}` };
-      return Buffer.concat(writePart10({ ...file, dataset: out.dataset }));
+      const bytes = Buffer.concat(writePart10({ ...file, dataset: out.dataset }));
+      // An early-answering pseudonymizer: the mappings must be durable before the copy is stored.
+      if (out.durable) await out.durable;
+      return bytes;
     }
 
     const levels: Level[] = ['patient', 'study', 'series'];
