@@ -8,7 +8,7 @@
 //   durable file     open, write, rename, fdatasync, directory fsync, close: what dicomgate's blob
 //                    store does per instance (a new file per instance, renamed into place)
 //   in place         overwrite 525 KB of an already written file, fdatasync: the data flush alone,
-//                    without block allocation or a journal commit
+//                    without block allocation or new metadata to write
 //   flush only       overwrite 4 KB in place, fdatasync: the disk's own flush latency
 // "durable file" minus "write only" is what per-instance durability adds to a one-association push
 // (storescu waits for each answer, so nothing overlaps it).
@@ -94,7 +94,7 @@ export async function durabilityBench(opts: DurabilityBenchOptions = {}): Promis
   for (const w of WAYS) console.log(`  ${w.padEnd(13)} ${med[w].toFixed(3)} ms   (${samples.get(w)!.map((x) => x.toFixed(2)).join(', ')})`);
   const added = med['durable file'] - med['write only'];
   console.log(`per-instance durability adds ${added.toFixed(2)} ms to a one-association push (durable file - write only);`);
-  console.log(`of that, the data flush alone (in place) is ${med['in place'].toFixed(2)} ms: the rest is block allocation and the journal commit of a new file`);
+  console.log(`of that, the data flush alone (in place) is ${med['in place'].toFixed(2)} ms: the rest is the new file's block allocation and metadata (inode, bitmaps, folder; journal commit where the filesystem has a journal)`);
   console.log(`1-min load average: ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (2 cores)`);
   return { filesPerRound: FILES_PER_ROUND, bytesPerFile: SLICE_BYTES, repeat, msPerFile: med, samples: Object.fromEntries(samples), durabilityAddsMs: added, loadBefore, loadAfter: loadavg()[0] };
 }
