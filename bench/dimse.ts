@@ -6,8 +6,9 @@
 //   Orthanc 1.10    (SQLite index, own config on loopback), when /usr/sbin/Orthanc is installed
 //   dicomgate gateway: the same server with the called AE title GATEWAY bound to the project
 //                   `basic` (issue 4: every instance de-identified before it is archived)
-// Each server is started fresh for each push and warmed up with 500 small instances (neither timed),
-// and checked to hold every instance afterwards. Prints instances/s, MB/s, peak RSS of the server, and the ratios.
+// Each server is started fresh for each push, warmed up with 500 small instances (not timed) and
+// checked to hold every instance afterwards; with --repeat the rounds interleave the servers, and each
+// row is the median of its server's rounds. Prints instances/s, MB/s, peak RSS of the server, and the ratios.
 // Targets: dicomgate >= 2x Orthanc and >= 0.6x storescp+sync, peak RSS < 300 MB; the gateway
 // (de-identifying) >= 1.5x Orthanc's plain ingest of the same series.
 import { spawn } from 'node:child_process';
@@ -90,11 +91,16 @@ export async function dimseBench(opts: DimseBenchOptions): Promise<Record<string
 
     const rows: Row[] = [];
     for (const w of workloads) {
+      // Rounds interleave the servers (storescp, Orthanc, dicomgate, gateway, then again), so a VM that
+      // drifts during the run (seen here: every server 1.4-2x slower an hour later) moves every
+      // server's median alike, not only the ones measured last. The small push takes minutes: once.
+      const times = w.small ? 1 : repeat;
+      const runsOf = new Map<ServerName, Sample[]>(w.servers.map((s) => [s, []]));
+      for (let i = 0; i < times; i++) {
+        for (const server of w.servers) runsOf.get(server)!.push(await pushOnce(root, server, w, join(root, 'warmup'), warmup.length));
+      }
       for (const server of w.servers) {
-        const runs: Sample[] = [];
-        // The small-instance push takes minutes: once.
-        const times = w.small ? 1 : repeat;
-        for (let i = 0; i < times; i++) runs.push(await pushOnce(root, server, w, join(root, 'warmup'), warmup.length));
+        const runs = runsOf.get(server)!;
         // The median; of an even count the faster middle run (so 2 runs report the better one).
         const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
         const median = sorted[Math.floor((sorted.length - 1) / 2)];
