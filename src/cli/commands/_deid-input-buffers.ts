@@ -5,9 +5,8 @@
 // `deid` reads with readSync (one open, fstat, read and close on the calling thread): the copy out of the
 // page cache of a 0.5 MB slice (~0.1 ms) costs less than the four libuv thread-pool round trips of the
 // promise API (a submission each, a thread wake-up each, ~0.03-0.05 ms of CPU on the main thread per
-// call measured with --cpu-prof on the 1000-slice CT). read() keeps the asynchronous path.
+// call measured with --cpu-prof on the 1000-slice CT).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 
 const GRAIN = 64 * 1024;
 /** Larger inputs (multi-frame, big RT dose) get a buffer of their own that is not kept. */
@@ -19,30 +18,7 @@ export class InputBuffers {
   readonly #free: Buffer[] = [];
   #freeBytes = 0;
 
-  /** Reads the whole file; hand the result's `buffer` back with release() when done with it. */
-  async read(path: string): Promise<{ readonly data: Buffer; readonly buffer: Buffer }> {
-    const fh = await open(path, 'r');
-    try {
-      const size = (await fh.stat()).size;
-      const buffer = this.#take(size);
-      let n = 0;
-      try {
-        while (n < size) {
-          const { bytesRead } = await fh.read(buffer, n, size - n, n);
-          if (bytesRead === 0) break; // truncated while we read: parse what is there
-          n += bytesRead;
-        }
-      } catch (e) {
-        this.release(buffer);
-        throw e;
-      }
-      return { data: buffer.subarray(0, n), buffer };
-    } finally {
-      await fh.close();
-    }
-  }
-
-  /** read(), synchronously on the calling thread. */
+  /** Reads the whole file on the calling thread; hand the result's `buffer` back with release() when done with it. */
   readSync(path: string): { readonly data: Buffer; readonly buffer: Buffer } {
     const fd = openSync(path, 'r');
     try {
