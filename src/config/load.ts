@@ -2,14 +2,19 @@
 // overrides, validates everything at once and returns a deep-frozen ResolvedConfig.
 // No module reads configuration by itself: main.ts hands each constructor its slice.
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { AppError } from '../core/errors.ts';
 import { defaultConfig, type ResolvedConfig } from './schema.ts';
 import { isSecretRef, resolveSecret } from './secrets.ts';
 import { readNotifications } from './read-notifications.ts';
 
 type Json = Record<string, unknown>;
+
+/** The `yaml` package (two dozen CommonJS files, ~20 ms to load) loads only for a YAML file: most runs have none. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
 
 const ENUMS: Record<string, readonly string[]> = {
   'storage.duplicates': ['keep-first', 'overwrite'],

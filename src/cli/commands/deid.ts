@@ -96,7 +96,7 @@ Example:
     const outDir = positionals[positionals.length - 1];
 
     mkdirSync(ctx.config.dataDir, { recursive: true });
-    const store = new SqlitePseudonymStore(join(ctx.config.dataDir, 'keys.sqlite'));
+    const store = new SqlitePseudonymStore(join(ctx.config.dataDir, 'keys.sqlite'), { checkpointer: false });
     await store.migrate();
     if (!dryRun) mkdirSync(outDir, { recursive: true });
     // The count is for the progress bar only, shown on a terminal: elsewhere the inputs are not walked twice.

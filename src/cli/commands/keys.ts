@@ -56,7 +56,7 @@ The key database is <data>/keys.sqlite. Output holds original identifiers: handl
       return arg;
     };
     mkdirSync(ctx.config.dataDir, { recursive: true });
-    const store = new SqlitePseudonymStore(join(ctx.config.dataDir, 'keys.sqlite'));
+    const store = new SqlitePseudonymStore(join(ctx.config.dataDir, 'keys.sqlite'), { checkpointer: false });
     try {
       await store.migrate();
       switch (action as Action) {
