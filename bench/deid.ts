@@ -2,13 +2,15 @@
 //   dicomgate deid --project basic     files/s, MB/s, CPU seconds, peak RSS
 //   gdcmanon -e (GDCM, PS3.15 basic profile, C++, one process over the folder)
 //   Orthanc 1.10 POST /studies/{id}/anonymize (synchronous), when /usr/sbin/Orthanc is installed
+//   bench/node-copy.mjs: Node copying the same files with deid's I/O pattern, nothing else (the floor)
 // Targets (ratios in the same run): >= 1x gdcmanon, >= 5x Orthanc anonymize, peak RSS < 400 MB.
 //
 // Method (`--repeat N`, default 1), so that one noisy run or one tool's luck with the page cache does
 // not decide the ratios:
-// - Rounds: dicomgate, gdcmanon, Orthanc anonymize, then again, N times in turn (interleaved, so a
-//   slow minute on the shared machine hits every tool, not one). Orthanc imports the series once,
-//   before the first round.
+// - Rounds: dicomgate, the Node copy, gdcmanon, Orthanc anonymize, then again, N times in turn
+//   (interleaved, so a slow minute on the shared machine hits every tool, not one). The first three
+//   take turns at going first (round 2 starts with the copy, round 3 with gdcmanon), since a run's
+//   write cost depends on the run before it. Orthanc imports the series once, before the first round.
 // - Same page-cache state for every timed run: just before each one the bench process reads every
 //   input file once (the CT folder for dicomgate and gdcmanon; Orthanc's storage folder and index for
 //   Orthanc, which reads those and not the folder). The VM reclaims page cache in the background, so
@@ -48,6 +50,7 @@ import { fmt, listFiles, rate, rssOf, run, time, totalBytes, type Measure } from
 
 const ORTHANC = '/usr/sbin/Orthanc';
 const GNU_TIME = '/usr/bin/time';
+const NODE_COPY = new URL('./node-copy.mjs', import.meta.url).pathname;
 
 /** A Measure plus the CPU seconds (user + system) the tool used: on a shared, loaded machine wall time
  *  depends on what else runs, CPU time much less. */
@@ -57,10 +60,10 @@ type CpuMeasure = Measure & { cpuSeconds?: number };
  * run() through GNU time when installed: its %M is the exact peak RSS of the tool (run() samples every
  * 50 ms) and %U/%S its CPU time. Falls back to run()'s sampling.
  */
-async function measured(cmd: string, args: string[]): Promise<{ code: number; stderr: string; seconds: number; peakRssMb: number; cpuSeconds?: number }> {
-  if (!existsSync(GNU_TIME)) return run(cmd, args);
+async function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stderr: string; seconds: number; peakRssMb: number; cpuSeconds?: number }> {
+  if (!existsSync(GNU_TIME)) return run(cmd, args, { env });
   const out = join(tmpdir(), `dg-bench-time-${process.pid}-${Date.now()}.txt`);
-  const r = await run(GNU_TIME, ['-f', '%U %S %M', '-o', out, cmd, ...args]);
+  const r = await run(GNU_TIME, ['-f', '%U %S %M', '-o', out, cmd, ...args], { env });
   try {
     const [user, sys, maxKb] = readFileSync(out, 'utf8').trim().split(/\s+/).slice(-3).map(Number);
     return { ...r, peakRssMb: maxKb / 1024, cpuSeconds: user + sys };
@@ -190,6 +193,7 @@ export async function deidBench(opts: { slices: number; keep?: boolean; repeat?:
   const dg: Series = { name: 'dicomgate deid --project basic', files: files.length, bytes, runs: [] };
   const startups: { seconds: number; cpuSeconds?: number }[] = [];
   const gd: Series = { name: 'reference: gdcmanon -e (one process)', files: files.length, bytes, runs: [] };
+  const floor: Series = { name: 'floor: Node copying the files with deid\'s I/O (bench/node-copy.mjs)', files: files.length, bytes, runs: [] };
   let orthancSeries: Series | undefined;
 
   // gdcmanon -e: basic profile with the Encrypted Attributes Sequence, so it needs a certificate.
@@ -229,21 +233,41 @@ export async function deidBench(opts: { slices: number; keep?: boolean; repeat?:
         if (!opts.keep) truncateAll(filesUnder(out));
       };
       // With a baseline, the two alternate which goes first.
-      if (baseline && round % 2 === 0) await deid(baseline.exe, baseline.series, 'base');
-      await deid(bin, dg, 'dg');
-      if (baseline && round % 2 === 1) await deid(baseline.exe, baseline.series, 'base');
-      // The CLI's fixed cost (Node, the command's modules), to tell it from per-file cost.
-      const s = await measured(bin, ['deid', '--help']);
-      startups.push({ seconds: s.seconds, ...(s.cpuSeconds !== undefined ? { cpuSeconds: s.cpuSeconds } : {}) });
+      const dicomgateRuns = async (): Promise<void> => {
+        if (baseline && round % 2 === 0) await deid(baseline.exe, baseline.series, 'base');
+        await deid(bin, dg, 'dg');
+        if (baseline && round % 2 === 1) await deid(baseline.exe, baseline.series, 'base');
+        // The CLI's fixed cost (Node, the command's modules), to tell it from per-file cost.
+        const s = await measured(bin, ['deid', '--help']);
+        startups.push({ seconds: s.seconds, ...(s.cpuSeconds !== undefined ? { cpuSeconds: s.cpuSeconds } : {}) });
+      };
 
-      const gdcmOut = join(root, `gdcm-out-${round}`);
-      mkdirSync(gdcmOut);
-      await settle(files);
-      const g = await measured('gdcmanon', ['-e', '--continue', '-r', '-i', ctDir, '-o', gdcmOut, '--certificate', cert]);
-      const gdFiles = listFiles(gdcmOut).length;
-      if (g.code !== 0 || gdFiles !== files.length) notes.push(`round ${round}: gdcmanon exit ${g.code}, ${gdFiles}/${files.length} files: ${g.stderr.slice(-300)}`);
-      else gd.runs.push({ seconds: g.seconds, peakRssMb: g.peakRssMb, ...(g.cpuSeconds !== undefined ? { cpuSeconds: g.cpuSeconds } : {}) });
-      if (!opts.keep) truncateAll(filesUnder(gdcmOut));
+      // The floor: Node copying the same files with deid's I/O pattern and nothing else (bench/node-copy.mjs).
+      const nodeCopy = async (): Promise<void> => {
+        const out = join(root, `copy-out-${round}`);
+        await settle(files);
+        const c = await measured(process.execPath, [NODE_COPY, ctDir, out], { UV_THREADPOOL_SIZE: '16' });
+        if (c.code !== 0 || listFiles(out).length !== files.length) throw new Error(`node-copy failed (${c.code}): ${c.stderr.slice(-500)}`);
+        floor.runs.push({ seconds: c.seconds, peakRssMb: c.peakRssMb, ...(c.cpuSeconds !== undefined ? { cpuSeconds: c.cpuSeconds } : {}) });
+        if (!opts.keep) truncateAll(filesUnder(out));
+      };
+
+      const gdcmanon = async (): Promise<void> => {
+        const gdcmOut = join(root, `gdcm-out-${round}`);
+        mkdirSync(gdcmOut);
+        await settle(files);
+        const g = await measured('gdcmanon', ['-e', '--continue', '-r', '-i', ctDir, '-o', gdcmOut, '--certificate', cert]);
+        const gdFiles = listFiles(gdcmOut).length;
+        if (g.code !== 0 || gdFiles !== files.length) notes.push(`round ${round}: gdcmanon exit ${g.code}, ${gdFiles}/${files.length} files: ${g.stderr.slice(-300)}`);
+        else gd.runs.push({ seconds: g.seconds, peakRssMb: g.peakRssMb, ...(g.cpuSeconds !== undefined ? { cpuSeconds: g.cpuSeconds } : {}) });
+        if (!opts.keep) truncateAll(filesUnder(gdcmOut));
+      };
+
+      // The order turns each round: on this VM a run's write cost depends on what ran just before it
+      // (memory freed by the previous run's outputs and given back to the host, see the header), so a
+      // fixed order could favour one tool in every round.
+      const order = [dicomgateRuns, nodeCopy, gdcmanon];
+      for (let i = 0; i < order.length; i++) await order[(i + round - 1) % order.length]();
 
       if (orthanc && orthancSeries) {
         try {
@@ -265,7 +289,9 @@ export async function deidBench(opts: { slices: number; keep?: boolean; repeat?:
   const [dgM, gdM] = results;
   const orM = results[2];
   const baseM = baseline ? summarize(baseline.series) : undefined;
+  const floorM = summarize(floor);
   for (const r of results) console.log(fmtCpu(r));
+  console.log(fmtCpu(floorM));
   if (baseM) {
     console.log(fmtCpu(baseM));
     console.log(
@@ -283,6 +309,9 @@ export async function deidBench(opts: { slices: number; keep?: boolean; repeat?:
   const startupCpus = startups.flatMap((s) => (s.cpuSeconds !== undefined ? [s.cpuSeconds] : []));
   const ratios = {
     vsGdcmanon: dgRate / rate(gdM).filesPerSec,
+    /** What Node reaches only copying the bytes, against gdcmanon: the most a Node de-identifier could reach. */
+    floorVsGdcmanon: rate(floorM).filesPerSec / rate(gdM).filesPerSec,
+    vsFloor: dgRate / rate(floorM).filesPerSec,
     vsOrthancAnonymize: orM ? dgRate / rate(orM).filesPerSec : null,
     cpuVsGdcmanon: cpuRatio(gdM),
     cpuVsOrthancAnonymize: cpuRatio(orM),
@@ -295,6 +324,7 @@ export async function deidBench(opts: { slices: number; keep?: boolean; repeat?:
   const x = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}x`);
   const of = repeat > 1 ? ` (medians of ${repeat} interleaved runs)` : '';
   console.log(`dicomgate / gdcmanon -e: ${x(ratios.vsGdcmanon)} files/s, ${x(ratios.cpuVsGdcmanon)} files per CPU second (target >= 1x)${of}`);
+  console.log(`Node copy floor / gdcmanon -e: ${x(ratios.floorVsGdcmanon)} files/s; dicomgate / Node copy floor: ${x(ratios.vsFloor)} files/s${of}`);
   if (orM) console.log(`dicomgate / Orthanc anonymize: ${x(ratios.vsOrthancAnonymize)} files/s, ${x(ratios.cpuVsOrthancAnonymize)} files per CPU second (target >= 5x)${of}`);
   console.log(`dicomgate peak RSS: ${ratios.peakRssMb.toFixed(0)} MB (target < 400 MB)`);
   console.log(
@@ -315,7 +345,7 @@ export async function deidBench(opts: { slices: number; keep?: boolean; repeat?:
     slices: opts.slices,
     repeat,
     dicomgateFrom: fromBuild ? 'dist' : 'tsx',
-    results: results.map((r) => ({ ...r, ...rate(r) })),
+    results: [...results, floorM].map((r) => ({ ...r, ...rate(r) })),
     ...(baseM ? { baseline: { exe: baseline?.exe, ...baseM, ...rate(baseM) } } : {}),
     startups,
     ratios,
