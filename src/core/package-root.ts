@@ -1,5 +1,6 @@
 // The package's root folder (where package.json is), found from this file's location, so paths
-// to package files work both from the TypeScript sources (src/...) and from the build (dist/src/...).
+// to package files work from the TypeScript sources (src/...), tsc's output (dist/src/...) and the
+// bundled CLI (dist/cli/..., dist/cli/chunks/...).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

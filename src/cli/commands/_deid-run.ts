@@ -1,9 +1,12 @@
 // Runs `dicomgate deid`: enumerates inputs, fans them out to worker threads (or runs inline with
 // workers = 0), answers the workers' pseudonym requests from the key database, and tallies results.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { isAppError } from '../../core/errors.ts';
+import { PACKAGE_ROOT } from '../../core/package-root.ts';
 import { resolveProject } from '../../deid/project.ts';
 import type { PatientKey, PseudonymMapping, PseudonymRequest, Pseudonymizer } from '../../deid/pseudonymizer.ts';
 import type { PseudonymStore } from '../../pseudonyms/pseudonym-store.ts';
@@ -57,9 +60,12 @@ class DryRunPseudonymizer implements Pseudonymizer {
 }
 
 const IN_FLIGHT_PER_WORKER = 8;
-// From the build (dist/) the compiled worker runs as is; from the sources a boot file registers tsx
-// first, since Node 20 workers do not inherit the parent's loader hooks.
-const WORKER_ENTRY = import.meta.url.endsWith('.js') ? new URL('./_deid-worker.js', import.meta.url) : new URL('./_deid-worker-boot.mjs', import.meta.url);
+// From the build the bundled worker (dist/cli/commands, see scripts/build.mjs) runs as is: this module
+// may sit in a shared chunk there, so the path comes from the package root. From the sources a boot file
+// registers tsx first, since Node 20 workers do not inherit the parent's loader hooks.
+const WORKER_ENTRY = import.meta.url.endsWith('.js')
+  ? pathToFileURL(join(PACKAGE_ROOT, 'dist', 'cli', 'commands', '_deid-worker.js'))
+  : new URL('./_deid-worker-boot.mjs', import.meta.url);
 const INLINE_LANES = 16;
 /** Pseudonym requests wait this long (or until every lane waits) so that one key database commit serves them all. */
 const BATCH_WINDOW_MS = 10;
