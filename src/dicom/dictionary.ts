@@ -2,7 +2,7 @@
 import type { Tag } from './tag.ts';
 import type { VR } from './vr.ts';
 import { isVR } from './vr.ts';
-import { DICT_EXACT, DICT_RANGES } from './dictionary-data.ts';
+import { DICT_RANGES, dictExact } from './dictionary-data.ts';
 
 export interface DictEntry {
   tag: Tag;
@@ -21,7 +21,8 @@ const cache = new Map<number, DictEntry>();
 function exact(): Map<number, number> {
   if (!exactIndex) {
     exactIndex = new Map();
-    for (let i = 0; i < DICT_EXACT.length; i++) exactIndex.set(DICT_EXACT[i][0], i);
+    const rows = dictExact();
+    for (let i = 0; i < rows.length; i++) exactIndex.set(rows[i][0], i);
   }
   return exactIndex;
 }
@@ -47,7 +48,7 @@ export function lookup(t: Tag): DictEntry | undefined {
   let e: DictEntry | undefined;
   const i = exact().get(t);
   if (i !== undefined) {
-    const r = DICT_EXACT[i];
+    const r = dictExact()[i];
     e = entry(r[0], r[1], r[2], r[3], r[4] === 1);
   } else {
     const g = t >>> 16;
@@ -74,7 +75,7 @@ export function lookup(t: Tag): DictEntry | undefined {
 export function tagForKeyword(keyword: string): Tag | undefined {
   if (!keywordIndex) {
     keywordIndex = new Map();
-    for (const r of DICT_EXACT) if (!keywordIndex.has(r[2])) keywordIndex.set(r[2], r[0]);
+    for (const r of dictExact()) if (!keywordIndex.has(r[2])) keywordIndex.set(r[2], r[0]);
     for (const r of DICT_RANGES) if (!keywordIndex.has(r[7])) keywordIndex.set(r[7], ((r[0] << 16) | r[3]) >>> 0);
   }
   return keywordIndex.get(keyword);

@@ -34,7 +34,7 @@ function instance(over: Record<string, string> = {}): Buffer {
     SOPClassUID: 'UI', SOPInstanceUID: 'UI', StudyInstanceUID: 'UI', SeriesInstanceUID: 'UI', PatientID: 'LO',
     StudyDate: 'DA', StudyDescription: 'LO', SeriesNumber: 'IS', Modality: 'CS', InstanceNumber: 'IS',
   };
-  for (const [k, val] of Object.entries(v)) if (val !== '') ds.setString((T as Record<string, number>)[k]!, vrs[k]!, val);
+  for (const [k, val] of Object.entries(v)) if (val !== '') ds.setString((T as unknown as Record<string, number>)[k]!, vrs[k]!, val);
   return Buffer.concat(writePart10(newDicomFile(ds, '1.2.840.10008.1.2.1')));
 }
 
