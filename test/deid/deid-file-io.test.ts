@@ -24,16 +24,16 @@ describe('InputBuffers', () => {
     writeFileSync(join(dir, 'small'), small);
     writeFileSync(join(dir, 'empty'), Buffer.alloc(0));
     const pool = new InputBuffers();
-    const a = pool.readSync(join(dir, 'big'));
+    const a = await pool.read(join(dir, 'big'));
     assert.deepEqual(a.data, big);
     pool.release(a.buffer);
-    const b = pool.readSync(join(dir, 'small'));
+    const b = await pool.read(join(dir, 'small'));
     assert.equal(b.buffer, a.buffer, 'the released buffer is reused');
     assert.deepEqual(b.data, small);
-    const c = pool.readSync(join(dir, 'empty'));
+    const c = await pool.read(join(dir, 'empty'));
     assert.notEqual(c.buffer, a.buffer, 'a buffer in use is never handed out twice');
     assert.equal(c.data.length, 0);
-    assert.throws(() => pool.readSync(join(dir, 'missing')), { code: 'ENOENT' });
+    await assert.rejects(pool.read(join(dir, 'missing')), { code: 'ENOENT' });
   });
 
   it('keeps at most 64 MB in free buffers, whatever sizes pass through', async (t) => {
@@ -45,7 +45,7 @@ describe('InputBuffers', () => {
     for (let i = 1; i <= 10; i++) {
       const p = join(dir, `f${i}`);
       writeFileSync(p, Buffer.alloc(i * 4 * 1024 * 1024, i));
-      const r = pool.readSync(p);
+      const r = await pool.read(p);
       assert.equal(r.data[r.data.length - 1], i);
       held.push(r.buffer);
     }

@@ -33,7 +33,7 @@ const inputBuffers = new InputBuffers();
 
 export async function deidFile(input: { path: string } | { data: Uint8Array }, job: FileJob): Promise<FileResult> {
   if (!('path' in input)) return deidBytes(input.data, job);
-  const { data, buffer } = inputBuffers.readSync(input.path);
+  const { data, buffer } = await inputBuffers.read(input.path);
   try {
     return await deidBytes(data, job);
   } finally {
