@@ -10,7 +10,7 @@
 // loads a command only when it runs), the `deid` worker, and shared code in dist/cli/chunks/. npm
 // packages stay external (native addons and their own files).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const root = new URL('..', import.meta.url).pathname;

@@ -94,26 +94,17 @@ for (const r of ranges) {
 }
 out.push('];');
 out.push('');
-out.push('/** Keyword → tag for every dictionary entry (a type only: erased at run time). */');
-out.push('export interface TagKeywords {');
-const seen = new Set<string>();
-for (const [t, , kw] of exact) {
-  if (seen.has(kw)) continue;
-  seen.add(kw);
-  out.push(`  readonly ${kw}: ${hex(t)};`);
-}
-for (const r of ranges) {
-  if (seen.has(r[7])) continue;
-  seen.add(r[7]);
-  out.push(`  readonly ${r[7]}: ${hex(((r[0] << 16) | r[3]) >>> 0)};`);
-}
-out.push('}');
-out.push('');
 // The first tag of each keyword: single tags in ascending order, then repeating groups at their first
-// tag (e.g. OverlayData → (6000,3000)). JSON.parse builds the 5,000-key object in about a millisecond.
+// tag (e.g. OverlayData → (6000,3000)). The interface types it; JSON.parse builds the 5,000-key object
+// in about a millisecond.
 const firstTags: Record<string, number> = {};
 for (const [t, , kw] of exact) if (!(kw in firstTags)) firstTags[kw] = t;
 for (const r of ranges) if (!(r[7] in firstTags)) firstTags[r[7]] = ((r[0] << 16) | r[3]) >>> 0;
+out.push('/** Keyword → tag for every dictionary entry (a type only: erased at run time). */');
+out.push('export interface TagKeywords {');
+for (const [kw, t] of Object.entries(firstTags)) out.push(`  readonly ${kw}: ${hex(t)};`);
+out.push('}');
+out.push('');
 out.push('/** Keyword → tag, e.g. T.PatientName === 0x00100010. */');
 out.push(`export const T: TagKeywords = JSON.parse('${JSON.stringify(firstTags)}') as TagKeywords;`);
 out.push('');

@@ -2,7 +2,7 @@
 import type { Tag } from './tag.ts';
 import type { VR } from './vr.ts';
 import { isVR } from './vr.ts';
-import { DICT_RANGES, dictExact } from './dictionary-data.ts';
+import { DICT_RANGES, dictExact, T } from './dictionary-data.ts';
 
 export interface DictEntry {
   tag: Tag;
@@ -15,7 +15,6 @@ export interface DictEntry {
 }
 
 let exactIndex: Map<number, number> | undefined;
-let keywordIndex: Map<string, Tag> | undefined;
 const cache = new Map<number, DictEntry>();
 
 function exact(): Map<number, number> {
@@ -72,13 +71,9 @@ export function lookup(t: Tag): DictEntry | undefined {
   return e;
 }
 
+/** The keyword's first tag (T, generated with that rule: single tags first, then repeating groups). */
 export function tagForKeyword(keyword: string): Tag | undefined {
-  if (!keywordIndex) {
-    keywordIndex = new Map();
-    for (const r of dictExact()) if (!keywordIndex.has(r[2])) keywordIndex.set(r[2], r[0]);
-    for (const r of DICT_RANGES) if (!keywordIndex.has(r[7])) keywordIndex.set(r[7], ((r[0] << 16) | r[3]) >>> 0);
-  }
-  return keywordIndex.get(keyword);
+  return Object.hasOwn(T, keyword) ? (T as unknown as Record<string, Tag>)[keyword] : undefined;
 }
 
 export function keywordOf(t: Tag): string | undefined {
